@@ -1,0 +1,131 @@
+"""Partnerships, the agencies in them, and the roles people hold."""
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+
+
+class Nation(models.TextChoices):
+    """Which UK bank holidays a partnership observes."""
+
+    ENGLAND_AND_WALES = "ENG", "England and Wales"
+    SCOTLAND = "SCT", "Scotland"
+    NORTHERN_IRELAND = "NIR", "Northern Ireland"
+
+
+class Sector(models.TextChoices):
+    EDUCATION = "education", "Education"
+    EARLY_YEARS = "early_years", "Early years"
+    HEALTH = "health", "Health"
+    POLICE = "police", "Police"
+    CHILDRENS_SOCIAL_CARE = "childrens_social_care", "Children's social care"
+    ADULT_SOCIAL_CARE = "adult_social_care", "Adult social care"
+    VOLUNTARY = "voluntary", "Voluntary"
+    PARTNERSHIP = "partnership", "Safeguarding partnership"
+    OTHER = "other", "Other"
+
+
+class Role(models.TextChoices):
+    PRACTITIONER = "practitioner", "Practitioner"
+    MANAGER = "manager", "Manager"
+    SENIOR_MANAGER = "senior_manager", "Senior manager"
+    DIRECTOR = "director", "Director"
+    DSL = "dsl", "Designated safeguarding lead"
+    DESIGNATED_NURSE = "designated_nurse", "Designated nurse"
+    CP_CHAIR = "cp_chair", "Child protection chair"
+    IRO = "iro", "Independent reviewing officer"
+    BUSINESS_MANAGER = "business_manager", "Partnership business manager"
+    CHAIR = "chair", "Partnership chair"
+    ADMIN = "admin", "Partnership admin"
+
+
+#: Roles held for the whole partnership rather than for one agency in it.
+PARTNERSHIP_ROLES = frozenset({Role.BUSINESS_MANAGER, Role.CHAIR, Role.ADMIN})
+#: Roles that may approve an escalation on their own agency's side.
+APPROVER_ROLES = frozenset({Role.MANAGER, Role.SENIOR_MANAGER, Role.DIRECTOR, Role.DSL})
+
+
+class Partnership(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(unique=True)
+    reference_prefix = models.CharField(
+        max_length=12, unique=True, help_text="Starts every dispute reference, e.g. BCSSP-2026-0042."
+    )
+    nation = models.CharField(max_length=3, choices=Nation.choices, default=Nation.ENGLAND_AND_WALES)
+    close_of_business = models.TimeField(
+        default=datetime.time(17, 0), help_text="A working day ends at this time (Europe/London)."
+    )
+    default_stage_working_days = models.PositiveSmallIntegerField(
+        default=5,
+        help_text="The partnership's default deadline for a stage whose policy states none.",
+    )
+    policy = models.ForeignKey(
+        "policies.Policy", on_delete=models.PROTECT, related_name="partnerships", null=True, blank=True
+    )
+    urgent_contacts = models.TextField(
+        blank=True, help_text="Shown first when someone reports a risk of immediate harm."
+    )
+    retention_days = models.PositiveIntegerField(
+        default=6 * 365, help_text="Closed disputes older than this are removed by the retention command."
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ClosureDay(models.Model):
+    """A day the partnership does not count as a working day, beyond bank holidays."""
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="closure_days")
+    date = models.DateField()
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [models.UniqueConstraint(fields=["partnership", "date"], name="one_closure_per_day")]
+
+    def __str__(self) -> str:
+        return f"{self.date:%d %B %Y} {self.reason}".strip()
+
+
+class Agency(models.Model):
+    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="agencies")
+    name = models.CharField(max_length=200)
+    sector = models.CharField(max_length=30, choices=Sector.choices)
+    is_health = models.BooleanField(
+        "health-commissioned service", default=False, help_text="Records are copied to the designated nurse."
+    )
+    contact_details = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "agencies"
+        constraints = [models.UniqueConstraint(fields=["partnership", "name"], name="unique_agency_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    """One role a person holds in one agency of a partnership. A person may hold several."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=30, choices=Role.choices)
+    designation = models.CharField(max_length=200, blank=True, help_text="Job title, e.g. Head Teacher.")
+    phone = models.CharField(max_length=50, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "agency", "role"], name="one_membership_per_role")]
+        indexes = [models.Index(fields=["agency", "role"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()}, {self.agency}"
+
+    @property
+    def partnership(self) -> Partnership:
+        return self.agency.partnership

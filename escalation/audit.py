@@ -1,0 +1,68 @@
+"""The append-only audit trail: who did or saw what, when and from where.
+
+Services call `record`; where the request came from is picked up from `AuditContextMiddleware`, so
+service functions need no request argument.
+"""
+
+import contextvars
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+
+from .models import AuditEvent, Dispute
+
+
+@dataclass(frozen=True)
+class RequestOrigin:
+    ip_address: str | None
+    user_agent: str
+
+
+_origin: contextvars.ContextVar[RequestOrigin | None] = contextvars.ContextVar("audit_origin", default=None)
+
+
+def record(
+    actor,
+    action: str,
+    *,
+    dispute: Dispute | None = None,
+    obj: Any = None,
+    before: dict | None = None,
+    after: dict | None = None,
+    partnership=None,
+    now: datetime.datetime | None = None,
+) -> AuditEvent:
+    origin = _origin.get()
+    authenticated = actor is not None and getattr(actor, "is_authenticated", False)
+    return AuditEvent.objects.create(
+        at=now or timezone.now(),
+        actor=actor if authenticated else None,
+        actor_label=actor.get_username() if authenticated else "system",
+        action=action,
+        partnership=partnership or (dispute.partnership if dispute else None),
+        dispute_id_value=dispute.pk if dispute else None,
+        dispute_reference=dispute.reference if dispute else "",
+        object_type=type(obj).__name__ if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None and getattr(obj, "pk", None) is not None else "",
+        before=before,
+        after=after,
+        ip_address=origin.ip_address if origin else None,
+        user_agent=origin.user_agent[:300] if origin else "",
+    )
+
+
+class AuditContextMiddleware:
+    """Remembers where the current request came from, for the audit events it causes."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        token = _origin.set(RequestOrigin(request.META.get("REMOTE_ADDR"), request.META.get("HTTP_USER_AGENT", "")))
+        try:
+            return self.get_response(request)
+        finally:
+            _origin.reset(token)

@@ -1,0 +1,466 @@
+"""Every change to a dispute: one function each, one transaction each.
+
+Each service locks the dispute row, checks the action against `permissions`, moves the state through
+the django-fsm transition, writes the stage visit and an audit event, recomputes the deadline rows
+and leaves notification rows in the outbox.
+"""
+
+import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from agencies.models import Agency, Membership, Partnership, Role
+from policies.calendar import LONDON
+from policies.models import Event
+
+from . import audit
+from .deadlines import sync_deadlines
+from .models import (
+    Deadline,
+    Dispute,
+    DisputeState,
+    MediationChoice,
+    Notification,
+    Outcome,
+    Participant,
+    RecordEntry,
+    ReferenceCounter,
+    StageVisit,
+    Subject,
+)
+from .notifications import queue, queue_policy_notifications
+from .permissions import ActionRefused, require, side_of
+
+SUBJECT_FIELDS = (
+    "kind",
+    "name",
+    "date_of_birth",
+    "address",
+    "nhs_number",
+    "other_identifiers",
+    "child_protection_plan",
+    "looked_after",
+)
+
+
+def _snapshot(dispute: Dispute) -> dict[str, Any]:
+    return {"state": dispute.state, "stage": dispute.current_stage}
+
+
+def _lock(dispute: Dispute) -> Dispute:
+    """The dispute as it is now in the database, locked until the transaction ends."""
+    return (
+        Dispute.objects.select_for_update()
+        .select_related("partnership", "policy_version", "subject", "raising_agency", "other_agency")
+        .get(pk=dispute.pk)
+    )
+
+
+def _next_reference(partnership: Partnership, now: datetime.datetime) -> str:
+    year = now.astimezone(LONDON).year
+    counter, _ = ReferenceCounter.objects.select_for_update().get_or_create(partnership=partnership, year=year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"{partnership.reference_prefix}-{year}-{counter.last:04d}"
+
+
+def _membership_details(user, agency: Agency) -> dict[str, str]:
+    membership = Membership.objects.filter(user=user, agency=agency).exclude(designation="").first()
+    membership = membership or Membership.objects.filter(user=user, agency=agency).first()
+    return {
+        "designation": membership.designation or membership.get_role_display() if membership else "",
+        "contact_details": ", ".join(filter(None, [user.email, membership.phone if membership else ""])),
+    }
+
+
+def _ensure_participant(dispute: Dispute, user, agency: Agency) -> None:
+    if agency is None or dispute.participants.filter(user=user, agency=agency).exists():
+        return
+    Participant.objects.create(
+        dispute=dispute,
+        user=user,
+        agency=agency,
+        name=user.get_full_name() or user.get_username(),
+        joined_at_stage=dispute.current_stage,
+        **_membership_details(user, agency),
+    )
+
+
+def _enter_stage(dispute: Dispute, stage_number: int, entered_by, now, approved_by=None, reason="") -> StageVisit:
+    dispute.stage_visits.filter(left_at__isnull=True).update(left_at=now)
+    dispute.current_stage = stage_number
+    return StageVisit.objects.create(
+        dispute=dispute,
+        stage_number=stage_number,
+        entered_at=now,
+        entered_by=entered_by,
+        approved_by=approved_by,
+        reason=reason,
+    )
+
+
+def _after_stage_entered(dispute: Dispute, now: datetime.datetime) -> None:
+    sync_deadlines(dispute, now)
+    queue_policy_notifications(dispute, Event.STAGE_ENTERED, dispute.current_stage, now)
+
+
+@transaction.atomic
+def raise_dispute(
+    *,
+    raised_by,
+    raising_agency: Agency,
+    other_agency: Agency,
+    subject: dict[str, Any],
+    category: str,
+    description: str,
+    attempts_so_far: str = "",
+    immediate_harm: bool = False,
+    start_stage: int | None = None,
+    now: datetime.datetime | None = None,
+) -> Dispute:
+    now = now or timezone.now()
+    partnership = raising_agency.partnership
+    if not Membership.objects.filter(user=raised_by, agency=raising_agency).exists():
+        raise ActionRefused(f"You do not work for {raising_agency}, so you cannot raise a dispute for it.")
+    if other_agency.partnership_id != partnership.pk or other_agency.pk == raising_agency.pk:
+        raise ActionRefused("Choose another agency in the same partnership.")
+    version = partnership.policy.current_version if partnership.policy else None
+    if version is None:
+        raise ActionRefused(f"{partnership} has no escalation policy loaded yet.")
+    if subject.get("kind") not in version.subjects:
+        raise ActionRefused(f"{version.policy.name} does not cover this kind of subject.")
+    stage_number = start_stage if start_stage is not None else version.start_stage
+    if stage_number != version.start_stage:
+        if not immediate_harm:
+            raise ActionRefused(
+                f"A dispute starts at stage {version.start_stage} unless there is a risk of immediate harm."
+            )
+        if stage_number not in version.immediate_harm_start_stages:
+            allowed = ", ".join(map(str, version.immediate_harm_start_stages)) or str(version.start_stage)
+            raise ActionRefused(f"Under this policy a dispute with immediate harm may start at stage {allowed} only.")
+    subject_row = Subject.objects.create(
+        partnership=partnership, **{k: v for k, v in subject.items() if k in SUBJECT_FIELDS}
+    )
+    dispute = Dispute(
+        reference=_next_reference(partnership, now),
+        partnership=partnership,
+        policy_version=version,
+        subject=subject_row,
+        raising_agency=raising_agency,
+        raised_by=raised_by,
+        other_agency=other_agency,
+        category=category,
+        description=description,
+        attempts_so_far=attempts_so_far,
+        immediate_harm=immediate_harm,
+        raised_at=now,
+        current_stage=stage_number,
+    )
+    dispute.full_clean(exclude=["state"])
+    dispute.save()
+    _enter_stage(dispute, stage_number, raised_by, now, reason="Dispute raised")
+    _ensure_participant(dispute, raised_by, raising_agency)
+    audit.record(raised_by, "dispute.raised", dispute=dispute, obj=dispute, after=_snapshot(dispute), now=now)
+    queue(
+        dispute,
+        Event.RAISED,
+        [Role.PRACTITIONER],
+        f"{dispute.reference}: a professional disagreement has been raised with your agency",
+        now,
+        sides="other",
+    )
+    queue_policy_notifications(dispute, Event.RAISED, stage_number, now)
+    _after_stage_entered(dispute, now)
+    return dispute
+
+
+@transaction.atomic
+def add_record_entry(
+    *, dispute: Dispute, author, kind: str, text: str, occurred_on: datetime.date, now: datetime.datetime | None = None
+) -> RecordEntry:
+    now = now or timezone.now()
+    dispute = _lock(dispute)
+    require(author, dispute, "add_entry")
+    agency = side_of(author, dispute) or _partnership_agency(author, dispute)
+    entry = RecordEntry(
+        dispute=dispute,
+        stage_number=dispute.current_stage,
+        kind=kind,
+        text=text,
+        occurred_on=occurred_on,
+        author=author,
+        agency=agency,
+        created_at=now,
+    )
+    entry.full_clean()
+    entry.save()
+    before = _snapshot(dispute)
+    if dispute.state == DisputeState.RAISED:
+        dispute.start_discussion()
+        dispute.save()
+    _ensure_participant(dispute, author, side_of(author, dispute))
+    audit.record(
+        author,
+        "record_entry.added",
+        dispute=dispute,
+        obj=entry,
+        before=before,
+        after={**_snapshot(dispute), "kind": kind},
+        now=now,
+    )
+    sync_deadlines(dispute, now)
+    return entry
+
+
+def _partnership_agency(user, dispute: Dispute) -> Agency:
+    membership = Membership.objects.filter(user=user, agency__partnership=dispute.partnership).first()
+    return membership.agency
+
+
+@transaction.atomic
+def propose_escalation(*, dispute: Dispute, proposed_by, reason: str, now: datetime.datetime | None = None) -> Dispute:
+    """Ask to move up a stage; straight through when the next stage needs no approval."""
+    now = now or timezone.now()
+    dispute = _lock(dispute)
+    require(proposed_by, dispute, "propose_escalation")
+    if not reason.strip():
+        raise ActionRefused("Say why the dispute needs to go to the next stage.")
+    before = _snapshot(dispute)
+    next_stage = dispute.next_stage()
+    if not next_stage.approval_required:
+        dispute.escalate()
+        _enter_stage(dispute, next_stage.number, proposed_by, now, reason=reason)
+        dispute.save()
+        audit.record(
+            proposed_by,
+            "dispute.escalated",
+            dispute=dispute,
+            obj=dispute,
+            before=before,
+            after={**_snapshot(dispute), "reason": reason},
+            now=now,
+        )
+        _after_stage_entered(dispute, now)
+        return dispute
+    dispute.propose_escalation()
+    dispute.escalation_proposed_by = proposed_by
+    dispute.escalation_proposed_at = now
+    dispute.escalation_side = side_of(proposed_by, dispute)
+    dispute.escalation_reason = reason
+    dispute.save()
+    audit.record(
+        proposed_by,
+        "escalation.proposed",
+        dispute=dispute,
+        obj=dispute,
+        before=before,
+        after={**_snapshot(dispute), "to_stage": next_stage.number, "reason": reason},
+        now=now,
+    )
+    approver_roles = list(next_stage.approver_roles)
+    side = "raising" if dispute.escalation_side_id == dispute.raising_agency_id else "other"
+    queue(
+        dispute,
+        "escalation_proposed",
+        approver_roles,
+        f"{dispute.reference}: escalation to stage {next_stage.number} is waiting for your approval",
+        now,
+        sides=side,
+        exclude=[proposed_by],
+    )
+    return dispute
+
+
+def _clear_proposal(dispute: Dispute) -> None:
+    dispute.escalation_proposed_by = None
+    dispute.escalation_proposed_at = None
+    dispute.escalation_side = None
+    dispute.escalation_reason = ""
+
+
+@transaction.atomic
+def approve_escalation(*, dispute: Dispute, approver, now: datetime.datetime | None = None) -> Dispute:
+    now = now or timezone.now()
+    dispute = _lock(dispute)
+    require(approver, dispute, "approve_escalation")
+    before = _snapshot(dispute)
+    next_stage = dispute.next_stage()
+    proposer, reason, side = dispute.escalation_proposed_by, dispute.escalation_reason, dispute.escalation_side
+    dispute.escalate()
+    _enter_stage(dispute, next_stage.number, proposer or approver, now, approved_by=approver, reason=reason)
+    _clear_proposal(dispute)
+    dispute.save()
+    _ensure_participant(dispute, approver, side if side and side_of(approver, dispute) else None)
+    audit.record(
+        approver, "escalation.approved", dispute=dispute, obj=dispute, before=before, after=_snapshot(dispute), now=now
+    )
+    _after_stage_entered(dispute, now)
+    return dispute
+
+
+@transaction.atomic
+def decline_escalation(*, dispute: Dispute, approver, reason: str, now: datetime.datetime | None = None) -> Dispute:
+    now = now or timezone.now()
+    dispute = _lock(dispute)
+    require(approver, dispute, "decline_escalation")
+    if not reason.strip():
+        raise ActionRefused("Say why the escalation is declined: the person who asked for it will see this.")
+    before = _snapshot(dispute)
+    proposer = dispute.escalation_proposed_by
+    dispute.decline_escalation()
+    _clear_proposal(dispute)
+    dispute.save()
+    audit.record(
+        approver,
+        "escalation.declined",
+        dispute=dispute,
+        obj=dispute,
+        before=before,
+        after={**_snapshot(dispute), "reason": reason},
+        now=now,
+    )
+    if proposer is not None:
+        _tell(
+            dispute, proposer, "escalation_declined", f"{dispute.reference}: your escalation request was declined", now
+        )
+    return dispute
+
+
+def _tell(dispute: Dispute, user, event: str, headline: str, now: datetime.datetime) -> None:
+    Notification.objects.create(
+        dispute=dispute,
+        recipient=user,
+        event=event,
+        headline=headline,
+        created_at=now,
+        email_next_attempt_at=now,
+        email_status=Notification.EmailStatus.PENDING if user.email else Notification.EmailStatus.NOT_SENT,
+    )
+
+
+@transaction.atomic
+def record_resolution(
+    *,
+    dispute: Dispute,
+    recorded_by,
+    agreed_outcome: str,
+    decided_on: datetime.date,
+    outstanding_actions: str = "",
+    convened: str = MediationChoice.NEITHER,
+    now: datetime.datetime | None = None,
+) -> Outcome:
+    now = now or timezone.now()
+    dispute = _lock(dispute)
+    require(recorded_by, dispute, "resolve")
+    if not agreed_outcome.strip():
+        raise ActionRefused("Write down the agreed outcome: both agencies will see it.")
+    before = _snapshot(dispute)
+    dispute.resolve()
+    _clear_proposal(dispute)
+    dispute.save()
+    outcome = Outcome.objects.create(
+        dispute=dispute,
+        stage_number=dispute.current_stage,
+        decided_on=decided_on,
+        convened=convened,
+        agreed_outcome=agreed_outcome,
+        outstanding_actions=outstanding_actions,
+        recorded_by=recorded_by,
+        recorded_at=now,
+    )
+    dispute.stage_visits.filter(left_at__isnull=True).update(left_at=now)
+    audit.record(
+        recorded_by, "dispute.resolved", dispute=dispute, obj=outcome, before=before, after=_snapshot(dispute), now=now
+    )
+    sync_deadlines(dispute, now)
+    queue(
+        dispute,
+        Event.RESOLVED_AT_STAGE,
+        [Role.PRACTITIONER],
+        f"{dispute.reference}: the disagreement has been resolved",
+        now,
+        exclude=[recorded_by],
+    )
+    queue_policy_notifications(dispute, Event.RESOLVED_AT_STAGE, dispute.current_stage, now)
+    return outcome
+
+
+@transaction.atomic
+def close_dispute(*, dispute: Dispute, closed_by, now: datetime.datetime | None = None) -> Dispute:
+    now = now or timezone.now()
+    dispute = _lock(dispute)
+    require(closed_by, dispute, "close")
+    before = _snapshot(dispute)
+    dispute.close()
+    dispute.closed_at = now
+    dispute.save()
+    audit.record(
+        closed_by, "dispute.closed", dispute=dispute, obj=dispute, before=before, after=_snapshot(dispute), now=now
+    )
+    return dispute
+
+
+@transaction.atomic
+def withdraw_dispute(*, dispute: Dispute, withdrawn_by, reason: str, now: datetime.datetime | None = None) -> Dispute:
+    now = now or timezone.now()
+    dispute = _lock(dispute)
+    require(withdrawn_by, dispute, "withdraw")
+    if not reason.strip():
+        raise ActionRefused("Say why the dispute is withdrawn.")
+    before = _snapshot(dispute)
+    dispute.withdraw()
+    _clear_proposal(dispute)
+    dispute.closed_at = now
+    dispute.save()
+    dispute.stage_visits.filter(left_at__isnull=True).update(left_at=now)
+    audit.record(
+        withdrawn_by,
+        "dispute.withdrawn",
+        dispute=dispute,
+        obj=dispute,
+        before=before,
+        after={**_snapshot(dispute), "reason": reason},
+        now=now,
+    )
+    sync_deadlines(dispute, now)
+    queue(
+        dispute,
+        "withdrawn",
+        [Role.PRACTITIONER],
+        f"{dispute.reference}: the dispute has been withdrawn",
+        now,
+        exclude=[withdrawn_by],
+    )
+    return dispute
+
+
+@transaction.atomic
+def set_manual_deadline(
+    *, dispute: Dispute, set_by, due_at: datetime.datetime, now: datetime.datetime | None = None
+) -> Deadline:
+    """The chair agrees a deadline for a stage whose policy leaves it to them (TSCP stage 5)."""
+    now = now or timezone.now()
+    dispute = _lock(dispute)
+    require(set_by, dispute, "set_manual_deadline")
+    if due_at <= now:
+        raise ActionRefused("The deadline must be in the future.")
+    row = dispute.deadlines.filter(closed_at__isnull=True, rule__kind="manual").select_related("rule").first()
+    if row is None:
+        raise ActionRefused("The current stage has no deadline for the chair to set.")
+    before = {"due_at": row.due_at.isoformat() if row.due_at else None}
+    row.manual_due_at = due_at
+    row.save(update_fields=["manual_due_at"])
+    sync_deadlines(dispute, now)
+    row.refresh_from_db()
+    audit.record(
+        set_by,
+        "deadline.set",
+        dispute=dispute,
+        obj=row,
+        before=before,
+        after={"due_at": row.due_at.isoformat()},
+        now=now,
+    )
+    return row

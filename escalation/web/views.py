@@ -1,0 +1,13 @@
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "escalation/home.html", {})
+
+
+@login_required
+def notifications(request: HttpRequest) -> HttpResponse:
+    return render(request, "escalation/notifications.html", {})

@@ -1,0 +1,210 @@
+"""A partnership's escalation policy, held as versioned data.
+
+A dispute keeps the version it was raised under, so a version that any dispute uses is never edited:
+loading a changed file makes a new version.
+"""
+
+from django.db import models
+from django.db.models import Q
+
+from agencies.models import Role
+
+
+class Anchor(models.TextChoices):
+    RAISED = "raised", "Dispute raised"
+    FIRST_STAGE_ENTRY = "first_stage_entry", "Entry into the first stage it spans"
+    STAGE_ENTRY = "stage_entry", "Entry into the current stage"
+
+
+class DeadlineKind(models.TextChoices):
+    WORKING_DAYS = "working_days", "Working days"
+    CALENDAR_HOURS = "calendar_hours", "Calendar hours"
+    MANUAL = "manual", "Set by hand"
+
+
+class Condition(models.TextChoices):
+    ALWAYS = "always", "Always"
+    IMMEDIATE_HARM = "immediate_harm", "Risk of immediate harm"
+    NOT_IMMEDIATE_HARM = "not_immediate_harm", "No risk of immediate harm"
+    CHILD = "child", "Subject is a child"
+    ADULT = "adult", "Subject is an adult"
+    CP_PLAN_OR_LOOKED_AFTER = "cp_plan_or_looked_after", "Child protection plan or looked after"
+    HEALTH_AGENCY = "health_agency", "A health agency is involved"
+
+
+class MetBy(models.TextChoices):
+    LEAVING_STAGES = "leaving_stages", "Resolution or escalation beyond its stages"
+    RESPONSE = "response", "A response from the other agency"
+    ACTION_RECORDED = "action_recorded", "An action or decision recorded"
+
+
+class Event(models.TextChoices):
+    RAISED = "raised", "Dispute raised"
+    STAGE_ENTERED = "stage_entered", "Stage entered"
+    RESOLVED_AT_STAGE = "resolved_at_stage", "Resolved at stage"
+    DEADLINE_NEAR = "deadline_near", "Deadline near"
+    DEADLINE_BREACHED = "deadline_breached", "Deadline breached"
+    NO_RESPONSE = "no_response", "No response"
+
+
+class Side(models.TextChoices):
+    RAISING = "raising", "Raising agency"
+    OTHER = "other", "Other agency"
+    BOTH = "both", "Both agencies"
+
+
+class Form(models.TextChoices):
+    APPENDIX_2 = "appendix_2", "Appendix 2: registration of use of the escalation procedure"
+    RECORD_OF_ESCALATION = "record_of_escalation", "Record of Escalation"
+    GENERAL = "general", "Escalation record"
+
+
+class Policy(models.Model):
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "policies"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def current_version(self) -> "PolicyVersion | None":
+        return self.versions.order_by("-number").first()
+
+
+class PolicyVersion(models.Model):
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    label = models.CharField(max_length=50, blank=True, help_text="The document's own version, e.g. V5.")
+    source_file = models.CharField(max_length=200, blank=True)
+    content_hash = models.CharField(max_length=64, help_text="Of the loaded document; same file, same version.")
+    document = models.JSONField(help_text="The policy exactly as loaded, for export.")
+    loaded_at = models.DateTimeField(auto_now_add=True)
+    subjects = models.JSONField(default=list, help_text='Whom it covers: ["child"], ["child", "adult"].')
+    categories = models.JSONField(default=list)
+    start_stage = models.PositiveSmallIntegerField(default=1)
+    immediate_harm_start_stages = models.JSONField(default=list)
+    immediate_harm_guidance = models.TextField(blank=True)
+    urgent_contacts = models.TextField(blank=True)
+    timescale_note = models.TextField(blank=True)
+    final_decision_maker = models.CharField(max_length=200, blank=True)
+    panel_agencies = models.PositiveSmallIntegerField(null=True, blank=True)
+    panel_rule = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["policy", "-number"]
+        constraints = [models.UniqueConstraint(fields=["policy", "number"], name="unique_policy_version")]
+
+    def __str__(self) -> str:
+        return f"{self.policy.name} (version {self.number}{', ' + self.label if self.label else ''})"
+
+    def stage(self, number: int) -> "Stage":
+        return self.stages.get(number=number)
+
+    def next_stage(self, number: int) -> "Stage | None":
+        return self.stages.filter(number__gt=number).order_by("number").first()
+
+
+class Stage(models.Model):
+    version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="stages")
+    number = models.PositiveSmallIntegerField(help_text="The policy's own numbering; pre-escalation is 0.")
+    name = models.CharField(max_length=200)
+    raising_side = models.CharField("who acts for the raising agency", max_length=300)
+    other_side = models.CharField("who acts for the other agency", max_length=300, blank=True)
+    guidance = models.TextField(blank=True)
+    approval_required = models.BooleanField(
+        default=True, help_text="A manager of the escalating side must approve entry into this stage."
+    )
+    approver_roles = models.JSONField(default=list, help_text="Roles that may approve entry.")
+    binding = models.BooleanField(default=False, help_text="Its outcome is final and binding.")
+    pre_escalation = models.BooleanField(default=False, help_text="Guidance before a dispute is raised.")
+
+    class Meta:
+        ordering = ["version", "number"]
+        constraints = [models.UniqueConstraint(fields=["version", "number"], name="unique_stage_number")]
+
+    def __str__(self) -> str:
+        return f"Stage {self.number}: {self.name}"
+
+    @property
+    def partnership_level(self) -> bool:
+        """Entered on a partnership officer's approval rather than an agency manager's."""
+        return bool(self.approver_roles) and all(r in {Role.BUSINESS_MANAGER, Role.CHAIR} for r in self.approver_roles)
+
+
+class DeadlineRule(models.Model):
+    version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="deadline_rules")
+    name = models.SlugField(max_length=60)
+    label = models.CharField(max_length=300, help_text="As users see it.")
+    first_stage = models.PositiveSmallIntegerField()
+    last_stage = models.PositiveSmallIntegerField()
+    anchor = models.CharField(max_length=20, choices=Anchor.choices)
+    kind = models.CharField(max_length=20, choices=DeadlineKind.choices)
+    length = models.PositiveIntegerField(null=True, blank=True, help_text="Empty for manual rules.")
+    partnership_default = models.BooleanField(
+        default=False, help_text="The policy states no figure: the partnership's default length applies."
+    )
+    condition = models.CharField(max_length=30, choices=Condition.choices, default=Condition.ALWAYS)
+    met_by = models.CharField(max_length=20, choices=MetBy.choices, default=MetBy.LEAVING_STAGES)
+    reminder_lead = models.PositiveSmallIntegerField(
+        default=1, help_text="Working days before a working-day deadline; hours before a calendar-hour one."
+    )
+    breach_event = models.CharField(
+        max_length=20,
+        choices=[(Event.DEADLINE_BREACHED, "Deadline breached"), (Event.NO_RESPONSE, "No response")],
+        default=Event.DEADLINE_BREACHED,
+    )
+    remind_roles = models.JSONField(default=list)
+    breach_roles = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["version", "first_stage", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "name"], name="unique_rule_name"),
+            models.CheckConstraint(condition=Q(first_stage__lte=models.F("last_stage")), name="rule_span_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def stages(self) -> list[int]:
+        return list(range(self.first_stage, self.last_stage + 1))
+
+
+class NotificationRule(models.Model):
+    version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="notification_rules")
+    event = models.CharField(max_length=20, choices=Event.choices)
+    stages = models.JSONField(default=list, help_text="Stage numbers it applies to; empty means every stage.")
+    roles = models.JSONField(default=list)
+    sides = models.CharField(max_length=10, choices=Side.choices, default=Side.BOTH)
+    condition = models.CharField(max_length=30, choices=Condition.choices, default=Condition.ALWAYS)
+    message = models.CharField(max_length=300, blank=True, help_text="What the recipient is asked to do.")
+
+    class Meta:
+        ordering = ["version", "event", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_event_display()} → {', '.join(self.roles)}"
+
+
+class FormRequirement(models.Model):
+    version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="form_requirements")
+    form = models.CharField(max_length=30, choices=Form.choices)
+    event = models.CharField(
+        max_length=20,
+        choices=[(Event.STAGE_ENTERED, "Stage entered"), (Event.RESOLVED_AT_STAGE, "Resolved at stage")],
+        default=Event.STAGE_ENTERED,
+    )
+    stage = models.PositiveSmallIntegerField()
+    recipient_role = models.CharField(max_length=30, choices=Role.choices, default=Role.BUSINESS_MANAGER)
+    condition = models.CharField(max_length=30, choices=Condition.choices, default=Condition.ALWAYS)
+
+    class Meta:
+        ordering = ["version", "stage"]
+
+    def __str__(self) -> str:
+        return f"{self.get_form_display()} at stage {self.stage} → {self.get_recipient_role_display()}"

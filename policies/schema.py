@@ -1,0 +1,202 @@
+"""The shape of a policy file, and the checks that make it safe to load.
+
+Errors name the file, the field and what is wrong; a bad file never produces a traceback.
+"""
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator, model_validator
+
+from agencies.models import Role
+
+from .models import Anchor, Condition, DeadlineKind, Event, Form, MetBy, Side
+
+RoleName = Literal[tuple(Role.values)]  # type: ignore[valid-type]
+ConditionName = Literal[tuple(Condition.values)]  # type: ignore[valid-type]
+CATEGORIES = {
+    "levels_of_need": "Levels of need or referral decisions",
+    "roles_and_responsibilities": "Roles and responsibilities",
+    "need_for_action": "The need for action",
+    "communication": "Communication",
+    "progressing_plans": "Progressing plans or care planning",
+}
+
+
+class PolicyFileError(Exception):
+    """A policy file that cannot be loaded; the message is meant for the person who wrote it."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class StageSpec(Strict):
+    number: StrictInt = Field(ge=0, le=32767)
+    name: str = Field(min_length=1, max_length=200)
+    raising_side: str = Field(min_length=1, max_length=300)
+    other_side: str = Field(default="", max_length=300)
+    guidance: str = ""
+    approval_required: bool = True
+    approver_roles: list[RoleName] = Field(default_factory=lambda: ["manager", "senior_manager", "director", "dsl"])
+    binding: bool = False
+    pre_escalation: bool = False
+
+
+class DeadlineRuleSpec(Strict):
+    name: str = Field(min_length=1, max_length=60, pattern=r"^[a-z0-9-]+$")
+    label: str = Field(min_length=1, max_length=300)
+    stages: list[StrictInt] = Field(min_length=1)
+    anchor: Literal[tuple(Anchor.values)]  # type: ignore[valid-type]
+    kind: Literal[tuple(DeadlineKind.values)]  # type: ignore[valid-type]
+    length: StrictInt | Literal["partnership_default"] | None = None
+    condition: ConditionName = "always"
+    met_by: Literal[tuple(MetBy.values)] = "leaving_stages"  # type: ignore[valid-type]
+    reminder_lead: StrictInt = Field(default=1, ge=0, le=32767)
+    breach_event: Literal["deadline_breached", "no_response"] = "deadline_breached"
+    remind: list[RoleName] = Field(default_factory=list)
+    on_breach: list[RoleName] = Field(default_factory=list)
+
+    @field_validator("stages")
+    @classmethod
+    def _contiguous(cls, stages: list[int]) -> list[int]:
+        if stages != list(range(stages[0], stages[0] + len(stages))):
+            raise ValueError("must be consecutive stage numbers in order, e.g. [1, 2]")
+        return stages
+
+    @field_validator("length")
+    @classmethod
+    def _positive(cls, length: int | str | None) -> int | str | None:
+        if isinstance(length, int) and not 0 < length <= 2000:
+            raise ValueError("must be a positive whole number (at most 2000)")
+        return length
+
+    @model_validator(mode="after")
+    def _length_fits_kind(self) -> "DeadlineRuleSpec":
+        if self.kind == "manual" and self.length is not None:
+            raise ValueError("length: a manual deadline is set by hand and takes no length")
+        if self.kind != "manual" and self.length is None:
+            raise ValueError(f"length: a {self.kind} deadline needs a length (or partnership_default)")
+        if self.kind == "calendar_hours" and self.length == "partnership_default":
+            raise ValueError("length: the partnership default is in working days, not calendar hours")
+        return self
+
+
+class NotificationRuleSpec(Strict):
+    event: Literal[tuple(Event.values)]  # type: ignore[valid-type]
+    stages: list[StrictInt] = Field(default_factory=list)
+    roles: list[RoleName] = Field(min_length=1)
+    sides: Literal[tuple(Side.values)] = "both"  # type: ignore[valid-type]
+    condition: ConditionName = "always"
+    message: str = Field(default="", max_length=300)
+
+
+class FormRequirementSpec(Strict):
+    form: Literal[tuple(Form.values)]  # type: ignore[valid-type]
+    stage: StrictInt
+    event: Literal["stage_entered", "resolved_at_stage"] = "stage_entered"
+    recipient: RoleName = "business_manager"
+    condition: ConditionName = "always"
+
+
+class FinalStageSpec(Strict):
+    decision_maker: str = Field(min_length=1, max_length=200)
+    panel_agencies: StrictInt | None = Field(default=None, ge=2, le=100)
+    panel_rule: str = ""
+
+
+class ImmediateHarmSpec(Strict):
+    start_stages: list[StrictInt] = Field(default_factory=list)
+    guidance: str = ""
+
+
+class PolicySpec(Strict):
+    slug: str = Field(min_length=1, max_length=50, pattern=r"^[a-z0-9-]+$")
+    name: str = Field(min_length=1, max_length=300)
+    version_label: str = Field(default="", max_length=50)
+    source: str = ""
+    subjects: list[Literal["child", "adult"]] = Field(min_length=1)
+    categories: list[Literal[tuple(CATEGORIES)]] = Field(default_factory=lambda: list(CATEGORIES))  # type: ignore[valid-type]
+    start_stage: StrictInt = 1
+    timescale_note: str = ""
+    urgent_contacts: str = ""
+    immediate_harm: ImmediateHarmSpec = Field(default_factory=ImmediateHarmSpec)
+    stages: list[StageSpec] = Field(min_length=1)
+    deadline_rules: list[DeadlineRuleSpec] = Field(default_factory=list)
+    notification_rules: list[NotificationRuleSpec] = Field(default_factory=list)
+    form_requirements: list[FormRequirementSpec] = Field(default_factory=list)
+    final_stage: FinalStageSpec
+
+    @model_validator(mode="after")
+    def _stages_exist(self) -> "PolicySpec":
+        numbers = [stage.number for stage in self.stages]
+        if len(set(numbers)) != len(numbers):
+            raise ValueError("stages: stage numbers must be unique")
+        if numbers != sorted(numbers):
+            raise ValueError("stages: list stages in order of their numbers")
+        known = set(numbers)
+        if self.start_stage not in known:
+            raise ValueError(f"start_stage: there is no stage {self.start_stage}")
+        checks: list[tuple[str, list[int]]] = [("immediate_harm.start_stages", self.immediate_harm.start_stages)]
+        checks += [(f"deadline_rules[{r.name}].stages", r.stages) for r in self.deadline_rules]
+        checks += [(f"notification_rules[{i}].stages", n.stages) for i, n in enumerate(self.notification_rules)]
+        checks += [(f"form_requirements[{i}].stage", [f.stage]) for i, f in enumerate(self.form_requirements)]
+        for where, stages in checks:
+            missing = sorted(set(stages) - known)
+            if missing:
+                raise ValueError(f"{where}: refers to stage {', '.join(map(str, missing))}, which does not exist")
+        names = [rule.name for rule in self.deadline_rules]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"deadline_rules: rule names must be unique ({', '.join(duplicates)})")
+        return self
+
+
+def _describe(error: dict[str, Any]) -> str:
+    where = ".".join(str(part) for part in error["loc"])
+    message = error["msg"]
+    if error["type"] == "extra_forbidden":
+        message = "unknown key"
+    elif error["type"] == "missing":
+        message = "is required"
+    message = message.removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
+
+
+def parse_policy(text: str, source: str = "<text>") -> PolicySpec:
+    """Parse and check a policy document, raising PolicyFileError with a readable message."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise PolicyFileError(f"{source}: not valid YAML{where}: {problem}") from None
+    if data is None:
+        raise PolicyFileError(f"{source}: the file is empty")
+    if not isinstance(data, dict):
+        raise PolicyFileError(f"{source}: expected a mapping of policy fields at the top level")
+    try:
+        return PolicySpec.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(_describe(error) for error in exc.errors())
+        raise PolicyFileError(f"{source}: {problems}") from None
+
+
+def read_policy_file(path: str | Path) -> PolicySpec:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PolicyFileError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyFileError(f"{path}: cannot be read ({exc})") from None
+    return parse_policy(text, source=str(path))
+
+
+def content_hash(spec: PolicySpec) -> str:
+    canonical = json.dumps(spec.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()

@@ -1,0 +1,100 @@
+"""Loading, versioning and exporting policies."""
+
+from pathlib import Path
+
+import yaml
+from django.db import transaction
+
+from .models import DeadlineRule, FormRequirement, NotificationRule, Policy, PolicyVersion, Stage
+from .schema import PolicySpec, content_hash, parse_policy
+
+SEED_DIR = Path(__file__).resolve().parent / "seed"
+
+
+def seed_files() -> list[Path]:
+    return sorted(SEED_DIR.glob("*.yaml"))
+
+
+@transaction.atomic
+def load_policy(spec: PolicySpec, source_file: str = "") -> tuple[PolicyVersion, bool]:
+    """Store a checked policy. The same content again changes nothing; changed content is a new version."""
+    digest = content_hash(spec)
+    policy, _ = Policy.objects.select_for_update().get_or_create(slug=spec.slug, defaults={"name": spec.name})
+    latest = policy.versions.order_by("-number").first()
+    if latest and latest.content_hash == digest:
+        return latest, False
+    if policy.name != spec.name:
+        policy.name = spec.name
+        policy.save(update_fields=["name"])
+    version = PolicyVersion.objects.create(
+        policy=policy,
+        number=(latest.number + 1) if latest else 1,
+        label=spec.version_label,
+        source_file=source_file,
+        content_hash=digest,
+        document=spec.model_dump(mode="json"),
+        subjects=spec.subjects,
+        categories=spec.categories,
+        start_stage=spec.start_stage,
+        immediate_harm_start_stages=spec.immediate_harm.start_stages,
+        immediate_harm_guidance=spec.immediate_harm.guidance,
+        urgent_contacts=spec.urgent_contacts,
+        timescale_note=spec.timescale_note,
+        final_decision_maker=spec.final_stage.decision_maker,
+        panel_agencies=spec.final_stage.panel_agencies,
+        panel_rule=spec.final_stage.panel_rule,
+    )
+    Stage.objects.bulk_create(Stage(version=version, **stage.model_dump()) for stage in spec.stages)
+    DeadlineRule.objects.bulk_create(
+        DeadlineRule(
+            version=version,
+            name=rule.name,
+            label=rule.label,
+            first_stage=rule.stages[0],
+            last_stage=rule.stages[-1],
+            anchor=rule.anchor,
+            kind=rule.kind,
+            length=rule.length if isinstance(rule.length, int) else None,
+            partnership_default=rule.length == "partnership_default",
+            condition=rule.condition,
+            met_by=rule.met_by,
+            reminder_lead=rule.reminder_lead,
+            breach_event=rule.breach_event,
+            remind_roles=rule.remind,
+            breach_roles=rule.on_breach,
+        )
+        for rule in spec.deadline_rules
+    )
+    NotificationRule.objects.bulk_create(
+        NotificationRule(version=version, **rule.model_dump()) for rule in spec.notification_rules
+    )
+    FormRequirement.objects.bulk_create(
+        FormRequirement(
+            version=version,
+            form=form.form,
+            stage=form.stage,
+            event=form.event,
+            recipient_role=form.recipient,
+            condition=form.condition,
+        )
+        for form in spec.form_requirements
+    )
+    return version, True
+
+
+def load_policy_text(text: str, source: str) -> tuple[PolicyVersion, bool]:
+    return load_policy(parse_policy(text, source=source), source_file=Path(source).name)
+
+
+def export_policy(version: PolicyVersion) -> str:
+    """YAML that loads back to the same policy."""
+    return yaml.safe_dump(version.document, sort_keys=False, allow_unicode=True, width=100)
+
+
+def summarise(spec: PolicySpec) -> str:
+    stage_numbers = [s.number for s in spec.stages]
+    return (
+        f"{spec.slug}: {spec.name} — {len(spec.stages)} stages ({stage_numbers[0]}–{stage_numbers[-1]}), "
+        f"{len(spec.deadline_rules)} deadline rules, {len(spec.notification_rules)} notification rules, "
+        f"{len(spec.form_requirements)} form requirements"
+    )
