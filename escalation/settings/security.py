@@ -1,0 +1,1 @@
+"""Sign-in hardening, two-factor authentication and the Content Security Policy."""
