@@ -69,6 +69,8 @@ class WorkingCalendar:
 
     def working_days_between(self, start: datetime.datetime, end: datetime.datetime) -> int:
         """Working days after the London day of `start` up to and including the London day of `end`."""
+        _require_aware(start)
+        _require_aware(end)
         first, last = start.astimezone(LONDON).date(), end.astimezone(LONDON).date()
         count = 0
         while first < last:

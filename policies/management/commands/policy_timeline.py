@@ -18,6 +18,8 @@ def _moment(text: str, what: str) -> datetime.datetime:
         raise CommandError(f"{what}: {text!r} is not an ISO 8601 date and time, e.g. 2026-05-02T10:00+01:00") from None
     if moment.tzinfo is None:
         raise CommandError(f"{what}: {text!r} has no UTC offset; add one, e.g. +00:00 or Z")
+    if not 1900 <= moment.year <= 9000:
+        raise CommandError(f"{what}: {text!r} is out of range; use a date between 1900 and 9000")
     return moment
 
 
@@ -43,7 +45,7 @@ class Command(BaseCommand):
         known = set(version.stages.values_list("number", flat=True))
         for item in enter:
             stage, sep, when = item.partition("=")
-            if not sep or not stage.strip().isdigit():
+            if not sep or not stage.strip().isdecimal():
                 raise CommandError(f"--enter {item!r}: expected STAGE=ISO, e.g. --enter 3=2026-05-06T09:00+01:00")
             if int(stage) not in known:
                 raise CommandError(f"--enter {item!r}: policy {slug} has no stage {stage}")
