@@ -62,9 +62,15 @@ def queue(
     message: str = "",
     deadline: Deadline | None = None,
     exclude: Iterable = (),
+    any_of: bool = False,
 ) -> list[Notification]:
-    """Write outbox rows for everyone holding the roles; report roles nobody holds."""
+    """Write outbox rows for everyone holding the roles; report roles nobody holds.
+
+    With `any_of`, the roles are alternatives: a gap is reported only when nobody holds any of them.
+    """
     people, unfilled = recipients(dispute, roles, sides)
+    if any_of and people:
+        unfilled = []
     excluded = {user.pk for user in exclude}
     rows = [
         Notification(

@@ -32,6 +32,7 @@ from .models import (
 )
 from .notifications import queue, queue_policy_notifications
 from .permissions import ActionRefused, require, side_of
+from .records.requirements import fulfil_form_requirements
 
 SUBJECT_FIELDS = (
     "kind",
@@ -104,6 +105,7 @@ def _enter_stage(dispute: Dispute, stage_number: int, entered_by, now, approved_
 def _after_stage_entered(dispute: Dispute, now: datetime.datetime) -> None:
     sync_deadlines(dispute, now)
     queue_policy_notifications(dispute, Event.STAGE_ENTERED, dispute.current_stage, now)
+    fulfil_form_requirements(dispute, Event.STAGE_ENTERED, dispute.current_stage, now)
 
 
 @transaction.atomic
@@ -118,14 +120,22 @@ def raise_dispute(
     attempts_so_far: str = "",
     immediate_harm: bool = False,
     start_stage: int | None = None,
+    other_worker=None,
     now: datetime.datetime | None = None,
 ) -> Dispute:
+    """Raise a dispute at the policy's first stage (or higher, for immediate harm where the policy allows).
+
+    The other agency hears through `other_worker` when the raiser knows who made the decision, otherwise
+    through its managers and designated safeguarding lead, who pass it to the right person.
+    """
     now = now or timezone.now()
     partnership = raising_agency.partnership
     if not Membership.objects.filter(user=raised_by, agency=raising_agency).exists():
         raise ActionRefused(f"You do not work for {raising_agency}, so you cannot raise a dispute for it.")
     if other_agency.partnership_id != partnership.pk or other_agency.pk == raising_agency.pk:
         raise ActionRefused("Choose another agency in the same partnership.")
+    if other_worker is not None and not Membership.objects.filter(user=other_worker, agency=other_agency).exists():
+        raise ActionRefused(f"{other_worker.get_full_name() or other_worker} does not work for {other_agency}.")
     version = partnership.policy.current_version if partnership.policy else None
     if version is None:
         raise ActionRefused(f"{partnership} has no escalation policy loaded yet.")
@@ -163,14 +173,12 @@ def raise_dispute(
     _enter_stage(dispute, stage_number, raised_by, now, reason="Dispute raised")
     _ensure_participant(dispute, raised_by, raising_agency)
     audit.record(raised_by, "dispute.raised", dispute=dispute, obj=dispute, after=_snapshot(dispute), now=now)
-    queue(
-        dispute,
-        Event.RAISED,
-        [Role.PRACTITIONER],
-        f"{dispute.reference}: a professional disagreement has been raised with your agency",
-        now,
-        sides="other",
-    )
+    headline = f"{dispute.reference}: a professional disagreement has been raised with your agency"
+    if other_worker is not None:
+        _ensure_participant(dispute, other_worker, other_agency)
+        _tell(dispute, other_worker, Event.RAISED, headline, now)
+    else:
+        queue(dispute, Event.RAISED, [Role.MANAGER, Role.DSL], headline, now, sides="other", any_of=True)
     queue_policy_notifications(dispute, Event.RAISED, stage_number, now)
     _after_stage_entered(dispute, now)
     return dispute
@@ -259,16 +267,16 @@ def propose_escalation(*, dispute: Dispute, proposed_by, reason: str, now: datet
         after={**_snapshot(dispute), "to_stage": next_stage.number, "reason": reason},
         now=now,
     )
-    approver_roles = list(next_stage.approver_roles)
     side = "raising" if dispute.escalation_side_id == dispute.raising_agency_id else "other"
     queue(
         dispute,
         "escalation_proposed",
-        approver_roles,
+        next_stage.approver_roles,
         f"{dispute.reference}: escalation to stage {next_stage.number} is waiting for your approval",
         now,
         sides=side,
         exclude=[proposed_by],
+        any_of=True,
     )
     return dispute
 
@@ -384,6 +392,7 @@ def record_resolution(
         exclude=[recorded_by],
     )
     queue_policy_notifications(dispute, Event.RESOLVED_AT_STAGE, dispute.current_stage, now)
+    fulfil_form_requirements(dispute, Event.RESOLVED_AT_STAGE, dispute.current_stage, now)
     return outcome
 
 

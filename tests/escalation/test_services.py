@@ -80,9 +80,19 @@ def test_raising_leaves_stage_visit_audit_deadlines_and_outbox(bcssp):
     event = AuditEvent.objects.get(dispute_id_value=dispute.pk)
     assert (event.action, event.actor, event.after) == ("dispute.raised", bcssp.teacher, {"state": "raised", "stage": 1})
     assert set(dispute.deadlines.values_list("rule__name", flat=True)) == {"stage-1", "overall"}
+    # With no named worker, the other agency's managers hear of it; nobody there holds the DSL role.
+    told = Notification.objects.filter(dispute=dispute, event="raised").exclude(event="unfilled_role")
+    assert list(told.values_list("recipient__username", flat=True)) == ["bcssp-tm"]
+    assert dispute.participants.get().user == bcssp.teacher
+
+
+def test_a_named_worker_in_the_other_agency_is_told_and_joins_the_dispute(bcssp):
+    dispute = bcssp.raise_dispute(other_worker=bcssp.social_worker)
     told = Notification.objects.filter(dispute=dispute, event="raised")
     assert list(told.values_list("recipient__username", flat=True)) == ["bcssp-sw"]
-    assert dispute.participants.get().user == bcssp.teacher
+    assert set(dispute.participants.values_list("user__username", flat=True)) == {"bcssp-teacher", "bcssp-sw"}
+    with pytest.raises(ActionRefused, match="does not work for"):
+        bcssp.raise_dispute(other_worker=bcssp.outsider)
 
 
 def test_escalation_records_who_approved_and_moves_deadlines(bcssp):
@@ -101,6 +111,9 @@ def test_escalation_records_who_approved_and_moves_deadlines(bcssp):
     assert stage2.due_at == london(2026, 3, 6, 17)  # 3 working days after Tuesday 3 March
     overall = dispute.deadlines.get(rule__name="overall")
     assert overall.closed_at is None and overall.due_at == london(2026, 3, 16, 17)
+    # Entering BCSSP stage 2 registers the dispute with the business manager (Appendix 2).
+    told = Notification.objects.get(dispute=dispute, recipient=bcssp.business_manager, event="record_required")
+    assert "Appendix 2" in told.headline
     approved = AuditEvent.objects.get(dispute_id_value=dispute.pk, action="escalation.approved")
     assert approved.before == {"state": "awaiting_approval", "stage": 1}
     assert approved.after == {"state": "in_discussion", "stage": 2}
