@@ -85,16 +85,22 @@ def load_demo(now: datetime.datetime | None = None) -> dict[str, int]:
         if Partnership.objects.filter(slug=spec["slug"]).exists():
             continue
         partnership = Partnership.objects.create(
-            slug=spec["slug"], name=spec["name"], reference_prefix=spec["prefix"], nation=Nation.ENGLAND_AND_WALES,
-            policy=Policy.objects.get(slug=spec["policy"]), urgent_contacts=spec["urgent"],
+            slug=spec["slug"],
+            name=spec["name"],
+            reference_prefix=spec["prefix"],
+            nation=Nation.ENGLAND_AND_WALES,
+            policy=Policy.objects.get(slug=spec["policy"]),
+            urgent_contacts=spec["urgent"],
         )
         ClosureDay.objects.create(partnership=partnership, date=datetime.date(2026, 12, 24), reason="Christmas Eve")
         agencies = {
             key: Agency.objects.create(partnership=partnership, name=name, sector=sector, is_health=health)
             for key, name, sector, health in AGENCIES
         }
-        people = {suffix: _person(spec["prefix"], suffix, agencies[key], roles, name, designation)
-                  for suffix, key, roles, name, designation in PEOPLE}
+        people = {
+            suffix: _person(spec["prefix"], suffix, agencies[key], roles, name, designation)
+            for suffix, key, roles, name, designation in PEOPLE
+        }
         created += _demo_disputes(agencies, people, now)
     return {"disputes": created, "users": get_user_model().objects.count()}
 
@@ -102,8 +108,12 @@ def load_demo(now: datetime.datetime | None = None) -> dict[str, int]:
 def _person(prefix, suffix, agency, roles, name, designation):
     first, last = name.split(" ", 1)
     user = get_user_model().objects.create_user(
-        username=f"{prefix.lower()}-{suffix}", password=DEMO_PASSWORD, first_name=first, last_name=last,
+        username=f"{prefix.lower()}-{suffix}",
+        password=DEMO_PASSWORD,
+        first_name=first,
+        last_name=last,
         email=f"{suffix}@{prefix.lower()}.example.org",
+        is_staff=Role.ADMIN in roles,  # partnership admins configure their policy in the Django admin
     )
     for role in roles:
         Membership.objects.create(user=user, agency=agency, role=role, designation=designation)
@@ -129,28 +139,41 @@ def _demo_disputes(agencies, people, now) -> int:
         ("police", police, csc, 25, 2, True, False, "need_for_action"),
         ("teacher", school, csc, 40, 0, False, False, "progressing_plans"),
     ]
-    approvers = {school: people["dsl"], health: people["hvlead"], csc: people["tm"], police: people["dsgt"],
-                 nursery: people["nursery"]}
+    approvers = {
+        school: people["dsl"],
+        health: people["hvlead"],
+        csc: people["tm"],
+        police: people["dsgt"],
+        nursery: people["nursery"],
+    }
     seniors = {school: people["head"], health: people["hvlead"], csc: people["hos"], nursery: people["nursery"]}
     for index, (raiser, raising, other, days_ago, climbs, resolve, harm, category) in enumerate(scenarios):
         moment = now - datetime.timedelta(days=days_ago)
         dispute = services.raise_dispute(
-            raised_by=people[raiser], raising_agency=raising, other_agency=other, category=category,
-            subject={"kind": "child", "name": children[index % len(children)],
-                     "date_of_birth": datetime.date(2014 + index % 8, 1 + index % 12, 10),
-                     "address": f"{10 + index} Example Road, Demo Town"},
+            raised_by=people[raiser],
+            raising_agency=raising,
+            other_agency=other,
+            category=category,
+            subject={
+                "kind": "child",
+                "name": children[index % len(children)],
+                "date_of_birth": datetime.date(2014 + index % 8, 1 + index % 12, 10),
+                "address": f"{10 + index} Example Road, Demo Town",
+            },
             description="The other agency's decision leaves the child without the support the evidence shows "
             "they need (demo data).",
             attempts_so_far="Discussed with my supervisor; emailed the allocated worker.",
-            immediate_harm=harm, now=moment,
+            immediate_harm=harm,
+            now=moment,
         )
         step = moment
         for _ in range(climbs):
             if not dispute.can_be_escalated():
                 break
             step += datetime.timedelta(hours=20)
-            services.propose_escalation(dispute=dispute, proposed_by=people[raiser], reason="Not resolved at this "
-                                        "stage (demo).", now=step)
+            services.propose_escalation(
+                dispute=dispute, proposed_by=people[raiser], reason="Not resolved at this stage (demo).", now=step
+            )
             dispute.refresh_from_db()
             if dispute.state == "awaiting_approval":
                 approver = approvers.get(raising) if dispute.current_stage < 2 else seniors.get(raising)
@@ -159,8 +182,10 @@ def _demo_disputes(agencies, people, now) -> int:
                 dispute.refresh_from_db()
         if resolve:
             services.record_resolution(
-                dispute=dispute, recorded_by=people[raiser], agreed_outcome="A joint assessment will start this "
-                "week (demo).", decided_on=(step + datetime.timedelta(days=1)).date(),
+                dispute=dispute,
+                recorded_by=people[raiser],
+                agreed_outcome="A joint assessment will start this week (demo).",
+                decided_on=(step + datetime.timedelta(days=1)).date(),
                 now=step + datetime.timedelta(days=1),
             )
     return len(scenarios)
