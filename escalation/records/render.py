@@ -1,0 +1,70 @@
+"""Turning a dispute into its written record: HTML from a template, then a PDF from WeasyPrint.
+
+The policy's form requirement picks the template; a policy that names no form gets the general record.
+"""
+
+import datetime
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+from weasyprint import HTML
+
+from policies.calendar import LONDON
+from policies.models import Form, PolicyVersion
+
+from ..models import Dispute
+from .content import RecordContent, build_record
+from .fetcher import BASE_URL, StaticFilesOnlyFetcher
+
+TEMPLATES = {
+    Form.APPENDIX_2: "records/appendix_2.html",
+    Form.RECORD_OF_ESCALATION: "records/record_of_escalation.html",
+    Form.GENERAL: "records/general.html",
+}
+
+
+class RecordRenderingError(Exception):
+    """The PDF could not be produced, or came out with something a record must never hold."""
+
+
+def form_for(version: PolicyVersion) -> str:
+    """The form a policy version's records use: its first form requirement's, else the general record."""
+    requirement = version.form_requirements.order_by("stage", "id").first()
+    return requirement.form if requirement and requirement.form in TEMPLATES else Form.GENERAL
+
+
+def html_for(content: RecordContent) -> str:
+    """The record's HTML on its form's template; dates and times shown in Europe/London."""
+    with timezone.override(LONDON):
+        return render_to_string(TEMPLATES.get(content.form, TEMPLATES[Form.GENERAL]), {"record": content})
+
+
+def render_html(dispute: Dispute, *, form: str, now: datetime.datetime) -> str:
+    return html_for(build_record(dispute, form=form, now=now))
+
+
+def html_to_pdf(html: str) -> bytes:
+    """The PDF of a record's HTML, loading nothing but the app's static files.
+
+    Checked before writing: no file attachments (`<link rel="attachment">` embeds whatever it fetched).
+    Tagged, so that screen readers can follow the headings and tables (it costs no measurable time).
+    """
+    options = {"presentational_hints": False, "pdf_tags": True}
+    source = HTML(string=html, base_url=BASE_URL, url_fetcher=StaticFilesOnlyFetcher())
+    document = source.render(**options)
+    attached = [link for page in document.pages for link in page.links if link[0] == "attachment"]
+    if document.metadata.attachments or attached:
+        raise RecordRenderingError("the record's HTML asked for a file attachment")
+    return document.write_pdf(**options)
+
+
+def render_pdf(dispute: Dispute, *, form: str | None = None, now: datetime.datetime | None = None) -> bytes:
+    """The record of `dispute` as it stands now, on its policy's form unless `form` is given."""
+    now = now or timezone.now()
+    return html_to_pdf(render_html(dispute, form=form or form_for(dispute.policy_version), now=now))
+
+
+def filename_for(reference: str, form: str, stage_number: int | None = None) -> str:
+    """A download name that carries the reference only, never the subject's name."""
+    stage = f"-stage-{stage_number}" if stage_number is not None else ""
+    return f"{reference}-{form.replace('_', '-')}{stage}.pdf"

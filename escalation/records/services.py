@@ -1,0 +1,86 @@
+"""Handing out a record: to a signed-in reader (a download) or to an operator (the render_record command).
+
+Both are audited. The caller fetches the dispute through the access rule first (escalation.selectors);
+nothing here widens who may see what.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from .. import audit
+from ..models import Dispute, RecordSnapshot
+from ..selectors import can_see
+from .render import filename_for, form_for, render_pdf
+
+
+class RecordNotFound(LookupError):
+    """No such dispute, or no such snapshot of it."""
+
+
+@dataclass(frozen=True)
+class RecordFile:
+    filename: str
+    pdf: bytes
+    form: str
+    snapshot_id: int | None = None
+
+
+def snapshots_of(dispute: Dispute) -> QuerySet[RecordSnapshot]:
+    """The records stored for `dispute`, oldest first, without their PDF bytes (for listing on its page)."""
+    return dispute.record_snapshots.defer("pdf").order_by("produced_at", "id")
+
+
+def _snapshot(dispute: Dispute, snapshot_id: int) -> RecordSnapshot:
+    snapshot = dispute.record_snapshots.filter(pk=snapshot_id).first()
+    if snapshot is None:
+        raise RecordNotFound(f"{dispute.reference} has no stored record {snapshot_id}.")
+    return snapshot
+
+
+def record_file(dispute: Dispute, *, snapshot_id: int | None = None, now: datetime.datetime) -> RecordFile:
+    """A stored snapshot of `dispute` (RecordNotFound if it is not one of its own), or its record as of now."""
+    if snapshot_id is not None:
+        snapshot = _snapshot(dispute, snapshot_id)
+        name = filename_for(dispute.reference, snapshot.form, snapshot.stage_number)
+        return RecordFile(name, bytes(snapshot.pdf), snapshot.form, snapshot.pk)
+    form = form_for(dispute.policy_version)
+    return RecordFile(filename_for(dispute.reference, form), render_pdf(dispute, form=form, now=now), form)
+
+
+def _audit_details(record: RecordFile, **extra) -> dict:
+    return {"form": record.form, "snapshot": record.snapshot_id, "filename": record.filename, **extra}
+
+
+def download_record(
+    *, dispute: Dispute, user, snapshot_id: int | None = None, now: datetime.datetime | None = None
+) -> RecordFile:
+    """The record for a reader who may see `dispute`; audited as `record.downloaded`."""
+    now = now or timezone.now()
+    if not can_see(user, dispute):
+        raise RecordNotFound(f"No dispute has the reference {dispute.reference}.")
+    record = record_file(dispute, snapshot_id=snapshot_id, now=now)
+    audit.record(user, "record.downloaded", dispute=dispute, obj=dispute, after=_audit_details(record), now=now)
+    return record
+
+
+def export_record(
+    *, reference: str, snapshot_id: int | None = None, now: datetime.datetime | None = None
+) -> RecordFile:
+    """The record for an operator at the command line; audited as a system action, `record.exported`."""
+    now = now or timezone.now()
+    dispute = (
+        Dispute.objects.select_related(
+            "partnership", "policy_version", "subject", "raising_agency", "other_agency", "raised_by"
+        )
+        .filter(reference=reference)
+        .first()
+    )
+    if dispute is None:
+        raise RecordNotFound(f"No dispute has the reference {reference}.")
+    record = record_file(dispute, snapshot_id=snapshot_id, now=now)
+    details = _audit_details(record, via="manage.py render_record")
+    audit.record(None, "record.exported", dispute=dispute, obj=dispute, after=details, now=now)
+    return record

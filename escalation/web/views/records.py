@@ -1,0 +1,32 @@
+"""The written record of a dispute as a PDF: the record as it stands now, or a snapshot stored earlier."""
+
+import re
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from escalation.records.services import RecordNotFound, download_record
+from escalation.selectors import get_dispute_for
+
+#: ASCII digits only (str.isdigit() accepts other scripts' digits), short enough for a database id.
+SNAPSHOT_ID = re.compile(r"[0-9]{1,18}")
+
+
+@never_cache
+@login_required
+@require_GET
+def download(request: HttpRequest, reference: str) -> HttpResponse:
+    dispute = get_dispute_for(request.user, reference)
+    snapshot = request.GET.get("snapshot")
+    if snapshot is not None and not SNAPSHOT_ID.fullmatch(snapshot):
+        raise Http404("No such record")
+    try:
+        record = download_record(dispute=dispute, user=request.user, snapshot_id=int(snapshot) if snapshot else None)
+    except RecordNotFound as missing:
+        raise Http404("No such record") from missing
+    response = HttpResponse(record.pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{record.filename}"'
+    response["Cache-Control"] = "no-store, private"
+    return response
