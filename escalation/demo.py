@@ -69,7 +69,7 @@ def demo_logins() -> list[tuple[str, str, str]]:
     user_model = get_user_model()
     rows = []
     for spec in PARTNERSHIPS:
-        for suffix, agency_key, roles, name, designation in PEOPLE:
+        for suffix, _agency, _roles, _name, designation in PEOPLE:
             username = f"{spec['prefix'].lower()}-{suffix}"
             if user_model.objects.filter(username=username).exists():
                 rows.append((username, DEMO_PASSWORD, f"{designation}, {spec['prefix']}"))

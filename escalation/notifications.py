@@ -14,6 +14,7 @@ from agencies.models import PARTNERSHIP_ROLES, Membership, Role
 from policies.models import Event, Side
 
 from .conditions import condition_holds
+from .delivery import send_after_commit
 from .models import Deadline, Dispute, Notification
 
 User = get_user_model()
@@ -106,7 +107,9 @@ def queue(
             )
             for user, _role in managers
         ]
-    return Notification.objects.bulk_create(rows)
+    created = Notification.objects.bulk_create(rows)
+    send_after_commit(created)
+    return created
 
 
 def queue_policy_notifications(dispute: Dispute, event: str, stage_number: int, now: datetime.datetime) -> list:

@@ -17,6 +17,7 @@ from policies.models import Event
 
 from . import audit
 from .deadlines import sync_deadlines
+from .delivery import send_after_commit
 from .models import (
     Deadline,
     Dispute,
@@ -337,7 +338,8 @@ def decline_escalation(*, dispute: Dispute, approver, reason: str, now: datetime
 
 
 def _tell(dispute: Dispute, user, event: str, headline: str, now: datetime.datetime) -> None:
-    Notification.objects.create(
+    """Notify one person directly (not by role)."""
+    row = Notification.objects.create(
         dispute=dispute,
         recipient=user,
         event=event,
@@ -346,6 +348,7 @@ def _tell(dispute: Dispute, user, event: str, headline: str, now: datetime.datet
         email_next_attempt_at=now,
         email_status=Notification.EmailStatus.PENDING if user.email else Notification.EmailStatus.NOT_SENT,
     )
+    send_after_commit([row])
 
 
 @transaction.atomic

@@ -38,15 +38,15 @@ class World:
     admin: object
 
     def raise_dispute(self, now=None, **overrides):
-        fields = dict(
-            raised_by=self.teacher,
-            raising_agency=self.school,
-            other_agency=self.social_care,
-            subject={"kind": "child", "name": "Child A", "date_of_birth": datetime.date(2015, 3, 1)},
-            category="levels_of_need",
-            description="The referral was closed with no assessment although the child disclosed harm.",
-            now=now or london(2026, 3, 2, 10, 0),
-        )
+        fields = {
+            "raised_by": self.teacher,
+            "raising_agency": self.school,
+            "other_agency": self.social_care,
+            "subject": {"kind": "child", "name": "Child A", "date_of_birth": datetime.date(2015, 3, 1)},
+            "category": "levels_of_need",
+            "description": "The referral was closed with no assessment although the child disclosed harm.",
+            "now": now or london(2026, 3, 2, 10, 0),
+        }
         fields.update(overrides)
         return services.raise_dispute(**fields)
 
@@ -96,3 +96,7 @@ def tscp(db) -> World:
 @pytest.fixture
 def world_for(db):
     return build_world
+
+
+# Redis, Celery worker and beat, and an SMTP catcher, for the tests marked `services`.
+from tests.fixtures_services import *  # noqa: E402,F401,F403

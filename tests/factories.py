@@ -7,8 +7,8 @@ from django.contrib.auth import get_user_model
 
 from agencies.models import Agency, Membership, Partnership, Sector
 from policies.models import Policy
-from policies.services import load_policy, seed_files
 from policies.schema import read_policy_file
+from policies.services import load_policy, seed_files
 
 
 def seed_policy(slug: str) -> Policy:

@@ -1,16 +1,70 @@
-"""Celery, the deadline sweep and notification delivery."""
+"""Celery, the deadline sweep and notification delivery: every schedule is defined here, nowhere else.
+
+With REDIS_URL set, Celery beat sends the two periodic tasks below and a worker runs them. With no
+REDIS_URL (the embedded default), `manage.py serve` runs the same two functions in a background thread.
+Either way the database is the truth: deadlines are rows swept every minute, e-mails are outbox rows,
+and no task carries a long ETA.
+"""
 
 import os
 
-# Celery: Redis in production; with no REDIS_URL the embedded default sweeps in-process.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+
+#: How often the deadline sweep and the e-mail delivery run (seconds). Tests shorten them.
+DEADLINE_SWEEP_SECONDS = float(os.environ.get("DEADLINE_SWEEP_SECONDS", "60"))
+NOTIFICATION_DELIVERY_SECONDS = float(os.environ.get("NOTIFICATION_DELIVERY_SECONDS", "60"))
+#: Deadlines handled per transaction by the sweep.
+DEADLINE_SWEEP_BATCH_SIZE = int(os.environ.get("DEADLINE_SWEEP_BATCH_SIZE", "200"))
+
+#: E-mail delivery: a claimed row is left alone for the lease; failures back off from the base,
+#: doubling up to the cap; after the last attempt the address is given up on and marked.
+EMAIL_DELIVERY_LEASE_SECONDS = int(os.environ.get("EMAIL_DELIVERY_LEASE_SECONDS", "300"))
+EMAIL_RETRY_BASE_SECONDS = int(os.environ.get("EMAIL_RETRY_BASE_SECONDS", "60"))
+EMAIL_RETRY_MAX_SECONDS = int(os.environ.get("EMAIL_RETRY_MAX_SECONDS", "3600"))
+EMAIL_MAX_ATTEMPTS = int(os.environ.get("EMAIL_MAX_ATTEMPTS", "20"))
+#: A task waits for its retry itself only up to this long; longer waits are left to the every-minute
+#: delivery run, so no message sits in Redis past its visibility timeout.
+EMAIL_TASK_RETRY_MAX_SECONDS = 600
+
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+# Beat runs in UTC: deadlines are UTC instants and interval schedules do not care about clock changes.
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
+# A worker killed mid-task (SIGKILL, out of memory) must not lose the message: acknowledge after the
+# task, give the message back when the worker is lost, and hold one message at a time.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# After a Redis restart keep reconnecting for ever rather than giving up after 100 tries.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_BROKER_CHANNEL_ERROR_RETRY = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Longer than any countdown a task sets (EMAIL_TASK_RETRY_MAX_SECONDS).
+    "visibility_timeout": 3600,
+    "socket_timeout": 10,
+    "socket_connect_timeout": 5,
+    "health_check_interval": 10,
+}
+# Publishing while Redis is down gives up within a second; the outbox row is still there for the next run.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.25, "interval_max": 0.5}
 CELERY_TASK_ALWAYS_EAGER = False
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
+CELERY_BEAT_SCHEDULE = {
+    "sweep-deadlines": {
+        "task": "escalation.sweep_deadlines",
+        "schedule": DEADLINE_SWEEP_SECONDS,
+        # A sweep left waiting behind a backlog is useless once the next one is due.
+        "options": {"expires": max(5 * DEADLINE_SWEEP_SECONDS, 10)},
+    },
+    "deliver-notifications": {
+        "task": "escalation.deliver_due",
+        "schedule": NOTIFICATION_DELIVERY_SECONDS,
+        "options": {"expires": max(5 * NOTIFICATION_DELIVERY_SECONDS, 10)},
+    },
+}

@@ -1,1 +1,47 @@
-"""Sign-in hardening, two-factor authentication and the Content Security Policy."""
+"""Sign-in hardening, two-factor authentication and the Content Security Policy.
+
+Imported at the end of base.py, so every environment gets the same protection; production.py adds the
+HTTPS-only settings (HSTS, secure cookies) on top.
+"""
+
+import datetime
+import os
+
+from csp.constants import NONE, SELF
+
+# Lockout after repeated failed sign-ins (django-axes). Counted per username (guessing one person's
+# password from many addresses) and per address (trying one password on many usernames); a successful
+# sign-in clears the count, so colleagues behind one office address do not lock each other out, and
+# the cool-off keeps a deliberate lockout short.
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "escalation.accounts.views.locked_out"
+AXES_USERNAME_CALLABLE = "escalation.accounts.backends.lockout_username"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+# Behind a reverse proxy set AXES_PROXY_COUNT to the number of proxies, so the client's address is used.
+if os.environ.get("AXES_PROXY_COUNT"):
+    AXES_IPWARE_PROXY_COUNT = int(os.environ["AXES_PROXY_COUNT"])
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+
+# Two-factor authentication (django-otp, TOTP).
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Safeguarding escalations")
+OTP_LOGIN_URL = "two-factor-verify"
+
+# Content Security Policy (django-csp 4): no inline scripts or styles anywhere in the app.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [SELF],
+    },
+}

@@ -1,7 +1,7 @@
 from escalation.demo import DEMO_PASSWORD, demo_logins, load_demo
 from escalation.models import Dispute, DisputeState
-from policies.services import load_policy, seed_files
 from policies.schema import read_policy_file
+from policies.services import load_policy, seed_files
 from tests.conftest import london
 
 

@@ -31,8 +31,12 @@ def test_each_seed_runs_from_raise_to_its_final_stage(db, slug):
     assert dispute.current_stage == version.start_stage
 
     services.add_record_entry(
-        dispute=dispute, author=world.social_worker, kind="discussion", text="We spoke by phone.",
-        occurred_on=now.date(), now=now,
+        dispute=dispute,
+        author=world.social_worker,
+        kind="discussion",
+        text="We spoke by phone.",
+        occurred_on=now.date(),
+        now=now,
     )
     dispute.refresh_from_db()
     assert dispute.state == DisputeState.IN_DISCUSSION
@@ -54,8 +58,12 @@ def test_each_seed_runs_from_raise_to_its_final_stage(db, slug):
         services.propose_escalation(dispute=dispute, proposed_by=world.teacher, reason="Again.", now=now)
 
     services.record_resolution(
-        dispute=dispute, recorded_by=world.chair, agreed_outcome="Assessment to start this week.",
-        decided_on=now.date(), convened="panel", now=now,
+        dispute=dispute,
+        recorded_by=world.chair,
+        agreed_outcome="Assessment to start this week.",
+        decided_on=now.date(),
+        convened="panel",
+        now=now,
     )
     dispute.refresh_from_db()
     assert dispute.state == DisputeState.RESOLVED
@@ -68,7 +76,9 @@ def test_each_seed_runs_from_raise_to_its_final_stage(db, slug):
     expected = list(version.stages.filter(number__gte=version.start_stage).values_list("number", flat=True))
     assert visits == expected
     assert not dispute.stage_visits.filter(left_at__isnull=True).exists()
-    actions = list(AuditEvent.objects.filter(dispute_id_value=dispute.pk).order_by("id").values_list("action", flat=True))
+    actions = list(
+        AuditEvent.objects.filter(dispute_id_value=dispute.pk).order_by("id").values_list("action", flat=True)
+    )
     assert actions[0] == "dispute.raised"
     assert actions[-2:] == ["dispute.resolved", "dispute.closed"]
 
@@ -78,7 +88,11 @@ def test_raising_leaves_stage_visit_audit_deadlines_and_outbox(bcssp):
     visit = StageVisit.objects.get(dispute=dispute)
     assert (visit.stage_number, visit.entered_by, visit.left_at) == (1, bcssp.teacher, None)
     event = AuditEvent.objects.get(dispute_id_value=dispute.pk)
-    assert (event.action, event.actor, event.after) == ("dispute.raised", bcssp.teacher, {"state": "raised", "stage": 1})
+    assert (event.action, event.actor, event.after) == (
+        "dispute.raised",
+        bcssp.teacher,
+        {"state": "raised", "stage": 1},
+    )
     assert set(dispute.deadlines.values_list("rule__name", flat=True)) == {"stage-1", "overall"}
     # With no named worker, the other agency's managers hear of it; nobody there holds the DSL role.
     told = Notification.objects.filter(dispute=dispute, event="raised").exclude(event="unfilled_role")
@@ -97,7 +111,9 @@ def test_a_named_worker_in_the_other_agency_is_told_and_joins_the_dispute(bcssp)
 
 def test_escalation_records_who_approved_and_moves_deadlines(bcssp):
     dispute = bcssp.raise_dispute(now=london(2026, 3, 2, 10))
-    services.propose_escalation(dispute=dispute, proposed_by=bcssp.teacher, reason="No reply.", now=london(2026, 3, 3, 9))
+    services.propose_escalation(
+        dispute=dispute, proposed_by=bcssp.teacher, reason="No reply.", now=london(2026, 3, 3, 9)
+    )
     assert Notification.objects.filter(dispute=dispute, event="escalation_proposed", recipient=bcssp.head).exists()
     services.approve_escalation(dispute=dispute, approver=bcssp.head, now=london(2026, 3, 3, 11))
     dispute.refresh_from_db()
@@ -153,8 +169,9 @@ def test_withdrawal_closes_deadlines_and_only_the_raising_agency_may_withdraw(bc
     assert dispute.state == DisputeState.WITHDRAWN and dispute.closed_at is not None
     assert not dispute.deadlines.filter(closed_at__isnull=True).exists()
     with pytest.raises(ActionRefused, match="withdrawn: nothing more"):
-        services.add_record_entry(dispute=dispute, author=bcssp.teacher, kind="discussion", text="x",
-                                  occurred_on=datetime.date(2026, 3, 2))
+        services.add_record_entry(
+            dispute=dispute, author=bcssp.teacher, kind="discussion", text="x", occurred_on=datetime.date(2026, 3, 2)
+        )
 
 
 class TestIllegalTransitionsAreRefusedWithAReason:
@@ -195,8 +212,13 @@ class TestIllegalTransitionsAreRefusedWithAReason:
     def test_outsider_in_the_same_partnership_cannot_act(self, bcssp):
         dispute = bcssp.raise_dispute()
         with pytest.raises(ActionRefused):
-            services.add_record_entry(dispute=dispute, author=bcssp.outsider, kind="discussion", text="x",
-                                      occurred_on=datetime.date(2026, 3, 2))
+            services.add_record_entry(
+                dispute=dispute,
+                author=bcssp.outsider,
+                kind="discussion",
+                text="x",
+                occurred_on=datetime.date(2026, 3, 2),
+            )
         with pytest.raises(ActionRefused):
             services.propose_escalation(dispute=dispute, proposed_by=bcssp.outsider, reason="r")
         assert dispute.record_entries.count() == 0
@@ -209,8 +231,9 @@ class TestIllegalTransitionsAreRefusedWithAReason:
     def test_resolution_needs_an_outcome(self, bcssp):
         dispute = bcssp.raise_dispute()
         with pytest.raises(ActionRefused, match="agreed outcome"):
-            services.record_resolution(dispute=dispute, recorded_by=bcssp.teacher, agreed_outcome=" ",
-                                       decided_on=datetime.date(2026, 3, 2))
+            services.record_resolution(
+                dispute=dispute, recorded_by=bcssp.teacher, agreed_outcome=" ", decided_on=datetime.date(2026, 3, 2)
+            )
         dispute.refresh_from_db()
         assert dispute.state == DisputeState.RAISED
 
@@ -241,9 +264,14 @@ class TestImmediateHarm:
         # Elapsed time: 24 hours across the change to summer time is 10:00 BST on the Sunday.
         assert harm.due_at == london(2026, 3, 29, 10)
         assert harm.due_at - raised == datetime.timedelta(hours=24)
-        services.add_record_entry(dispute=dispute, author=bcssp.social_worker, kind="action",
-                                  text="Strategy discussion held.", occurred_on=raised.date(),
-                                  now=raised + datetime.timedelta(hours=3))
+        services.add_record_entry(
+            dispute=dispute,
+            author=bcssp.social_worker,
+            kind="action",
+            text="Strategy discussion held.",
+            occurred_on=raised.date(),
+            now=raised + datetime.timedelta(hours=3),
+        )
         harm.refresh_from_db()
         assert harm.closed_at is not None and harm.met is True
 
@@ -252,20 +280,33 @@ def test_tscp_no_response_rule_is_met_when_the_other_agency_replies(tscp):
     dispute = tscp.raise_dispute(now=london(2026, 3, 2, 10))
     row = dispute.deadlines.get(rule__name="no-response")
     assert row.due_at == london(2026, 3, 9, 17)
-    services.add_record_entry(dispute=dispute, author=tscp.teacher, kind="discussion", text="Chased.",
-                              occurred_on=datetime.date(2026, 3, 3), now=london(2026, 3, 3, 9))
+    services.add_record_entry(
+        dispute=dispute,
+        author=tscp.teacher,
+        kind="discussion",
+        text="Chased.",
+        occurred_on=datetime.date(2026, 3, 3),
+        now=london(2026, 3, 3, 9),
+    )
     row.refresh_from_db()
     assert row.closed_at is None
-    services.add_record_entry(dispute=dispute, author=tscp.social_worker, kind="discussion", text="Replied.",
-                              occurred_on=datetime.date(2026, 3, 4), now=london(2026, 3, 4, 9))
+    services.add_record_entry(
+        dispute=dispute,
+        author=tscp.social_worker,
+        kind="discussion",
+        text="Replied.",
+        occurred_on=datetime.date(2026, 3, 4),
+        now=london(2026, 3, 4, 9),
+    )
     row.refresh_from_db()
     assert row.closed_at == london(2026, 3, 4, 9) and row.met is True
 
 
 def test_tscp_stage_5_is_entered_on_the_business_managers_referral_and_the_chair_sets_its_deadline(tscp):
     dispute = tscp.raise_dispute(immediate_harm=True, start_stage=4, now=london(2026, 3, 2, 10))
-    services.propose_escalation(dispute=dispute, proposed_by=tscp.director, reason="Directors cannot agree.",
-                                now=london(2026, 3, 3, 10))
+    services.propose_escalation(
+        dispute=dispute, proposed_by=tscp.director, reason="Directors cannot agree.", now=london(2026, 3, 3, 10)
+    )
     with pytest.raises(ActionRefused):
         services.approve_escalation(dispute=dispute, approver=tscp.director, now=london(2026, 3, 3, 11))
     services.approve_escalation(dispute=dispute, approver=tscp.business_manager, now=london(2026, 3, 3, 11))
@@ -274,8 +315,9 @@ def test_tscp_stage_5_is_entered_on_the_business_managers_referral_and_the_chair
     assert manual.due_at is None
     with pytest.raises(ActionRefused, match="Only the partnership chair"):
         services.set_manual_deadline(dispute=dispute, set_by=tscp.business_manager, due_at=london(2026, 4, 1, 17))
-    services.set_manual_deadline(dispute=dispute, set_by=tscp.chair, due_at=london(2026, 4, 1, 17),
-                                 now=london(2026, 3, 4, 9))
+    services.set_manual_deadline(
+        dispute=dispute, set_by=tscp.chair, due_at=london(2026, 4, 1, 17), now=london(2026, 3, 4, 9)
+    )
     manual.refresh_from_db()
     assert manual.due_at == london(2026, 4, 1, 17)
     assert AuditEvent.objects.filter(dispute_id_value=dispute.pk, action="deadline.set").exists()

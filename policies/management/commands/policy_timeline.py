@@ -29,8 +29,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("slug")
         parser.add_argument("--raised", required=True, help="When the dispute was raised (ISO 8601 with offset).")
-        parser.add_argument("--enter", action="append", default=[], metavar="STAGE=ISO",
-                            help="When a stage was entered; repeat for each stage.")
+        parser.add_argument(
+            "--enter",
+            action="append",
+            default=[],
+            metavar="STAGE=ISO",
+            help="When a stage was entered; repeat for each stage.",
+        )
         parser.add_argument("--immediate-harm", action="store_true")
         parser.add_argument("--subject", choices=["child", "adult"], default="child")
         parser.add_argument("--partnership", help="Use this partnership's calendar (default: the first using it).")

@@ -1,0 +1,210 @@
+"""The Django admin for partnership admins: each sees and changes only their own partnership's set-up.
+
+A partnership admin is a user with a `Role.ADMIN` membership and `is_staff` (the admin site lets in staff
+only). Superusers see everything. Disputes are not in the admin at all: case data stays behind the access
+rule in `escalation.selectors`. Object pages outside the admin's partnerships are 404s, not redirects.
+"""
+
+from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest
+
+from .models import Agency, ClosureDay, Membership, Partnership, Role
+
+
+def admin_partnership_ids(request: HttpRequest) -> frozenset[int]:
+    """The partnerships this request's user administers (cached on the request)."""
+    cached = getattr(request, "_admin_partnership_ids", None)
+    if cached is None:
+        user = request.user
+        cached = frozenset()
+        if user.is_active and user.is_staff:
+            cached = frozenset(
+                Membership.objects.filter(user=user, role=Role.ADMIN).values_list("agency__partnership_id", flat=True)
+            )
+        request._admin_partnership_ids = cached
+    return cached
+
+
+class PartnershipScopedAdmin(admin.ModelAdmin):
+    """A ModelAdmin limited to the objects of the partnerships the user administers.
+
+    `partnership_lookup` is the query path from the model to its partnership's id.
+    """
+
+    partnership_lookup = "partnership_id"
+
+    def partnership_id_of(self, obj) -> int | None:
+        value = obj
+        for part in self.partnership_lookup.split("__"):
+            value = getattr(value, part, None)
+        return value
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(**{f"{self.partnership_lookup}__in": admin_partnership_ids(request)})
+
+    def in_scope(self, request: HttpRequest, obj=None) -> bool:
+        if request.user.is_superuser:
+            return True
+        ids = admin_partnership_ids(request)
+        return bool(ids) and (obj is None or self.partnership_id_of(obj) in ids)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self.in_scope(request)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self.in_scope(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self.in_scope(request, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self.in_scope(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self.in_scope(request, obj)
+
+    def _object_or_404(self, request: HttpRequest, object_id: str) -> None:
+        if self.get_object(request, unquote(object_id)) is None:
+            raise Http404("Not found")
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        self._object_or_404(request, object_id)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        self._object_or_404(request, object_id)
+        return super().delete_view(request, object_id, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._object_or_404(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def scoped_partnerships(self, request: HttpRequest) -> QuerySet[Partnership]:
+        if request.user.is_superuser:
+            return Partnership.objects.all()
+        return Partnership.objects.filter(pk__in=admin_partnership_ids(request))
+
+    def scoped_agencies(self, request: HttpRequest) -> QuerySet[Agency]:
+        return Agency.objects.filter(partnership__in=self.scoped_partnerships(request)).select_related("partnership")
+
+
+class ClosureDayInline(admin.TabularInline):
+    """A partnership's closure days; changing them moves open deadlines (agencies.signals)."""
+
+    model = ClosureDay
+    extra = 1
+    fields = ["date", "reason"]
+
+    def _in_scope(self, request: HttpRequest, obj) -> bool:
+        if request.user.is_superuser:
+            return True
+        return obj is not None and obj.pk in admin_partnership_ids(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._in_scope(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._in_scope(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        return self._in_scope(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._in_scope(request, obj)
+
+
+@admin.register(Partnership)
+class PartnershipAdmin(PartnershipScopedAdmin):
+    partnership_lookup = "id"
+    list_display = ["name", "reference_prefix", "policy", "nation"]
+    search_fields = ["name"]
+    inlines = [ClosureDayInline]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "reference_prefix", "nation"]}),
+        ("Policy and deadlines", {"fields": ["policy", "close_of_business", "default_stage_working_days"]}),
+        ("Urgent contacts", {"fields": ["urgent_contacts"]}),
+        ("Records", {"fields": ["retention_days"]}),
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The prefix starts every reference already given out; only a superuser may change who it is.
+        return [] if request.user.is_superuser else ["slug", "reference_prefix"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.is_superuser
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "policy" and not request.user.is_superuser:
+            from policies.models import Policy
+
+            mine = admin_partnership_ids(request)
+            # A policy another partnership uses is theirs to edit: offer the unused ones and the admin's own.
+            kwargs["queryset"] = Policy.objects.exclude(
+                Q(partnerships__isnull=False) & ~Q(partnerships__in=mine)
+            ).distinct()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Agency)
+class AgencyAdmin(PartnershipScopedAdmin):
+    list_display = ["name", "sector", "is_health", "partnership"]
+    list_filter = ["sector", ("partnership", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["name"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "partnership":
+            kwargs["queryset"] = self.scoped_partnerships(request)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Membership)
+class MembershipAdmin(PartnershipScopedAdmin):
+    partnership_lookup = "agency__partnership_id"
+    list_display = ["user", "role", "agency", "designation"]
+    list_filter = ["role", ("agency", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "agency__name"]
+    list_select_related = ["user", "agency"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "agency":
+            kwargs["queryset"] = self.scoped_agencies(request)
+        elif db_field.name == "user" and not request.user.is_superuser:
+            from django.contrib.auth import get_user_model
+
+            # People already in the admin's partnerships, and new accounts not yet in any partnership.
+            kwargs["queryset"] = (
+                get_user_model()
+                .objects.filter(
+                    Q(memberships__agency__partnership__in=admin_partnership_ids(request))
+                    | Q(memberships__isnull=True),
+                    is_superuser=False,
+                )
+                .distinct()
+                .order_by("username")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(ClosureDay)
+class ClosureDayAdmin(PartnershipScopedAdmin):
+    list_display = ["date", "reason", "partnership"]
+    list_filter = [("partnership", admin.RelatedOnlyFieldListFilter)]
+    date_hierarchy = "date"
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "partnership":
+            kwargs["queryset"] = self.scoped_partnerships(request)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+admin.site.site_header = "Safeguarding escalations: partnership set-up"
+admin.site.site_title = "Partnership set-up"
+admin.site.index_title = "Your partnership's set-up"

@@ -1,0 +1,35 @@
+"""The django-axes lockout check, for sign-ins that come through a web request."""
+
+from axes.backends import AxesStandaloneBackend
+
+
+class LockoutBackend(AxesStandaloneBackend):
+    """Refuses a locked-out username; authentication outside a request is left alone.
+
+    Every sign-in page (ours and the admin's) passes the request, so the lockout applies to all of
+    them; code that authenticates without one (the test client's `login`, a shell) is not a web
+    sign-in and has nothing to count attempts against.
+    """
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+#: django-axes keeps usernames in a 255-character column; nobody's username is longer than Django's 150.
+USERNAME_LIMIT = 150
+
+
+def lockout_username(request, credentials: dict | None = None) -> str | None:
+    """The username a sign-in attempt is counted against, made safe to store.
+
+    Whatever was typed is cut to the longest possible username and loses NUL characters, which
+    PostgreSQL cannot store: a hostile value is still counted, and never turns a failed sign-in into
+    a server error.
+    """
+    source = credentials if credentials else getattr(request, "POST", {})
+    username = source.get("username") if source else None
+    if username is None:
+        return None
+    return str(username).replace("\x00", "")[:USERNAME_LIMIT]

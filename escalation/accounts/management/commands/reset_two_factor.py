@@ -1,0 +1,25 @@
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from escalation import audit
+from escalation.accounts.sessions import end_sessions_of
+
+
+class Command(BaseCommand):
+    help = (
+        "Remove a person's authenticator app (lost or replaced phone) and sign them out everywhere. "
+        "They set up a new app at their next sign-in. Check who is asking before running it."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("username")
+
+    def handle(self, *args, username: str, **options):
+        user = get_user_model().objects.filter(username=username).first()
+        if user is None:
+            raise CommandError(f"no user {username!r}")
+        removed, _ = TOTPDevice.objects.filter(user=user).delete()
+        end_sessions_of(user)
+        audit.record(None, "account.two_factor_reset", obj=user, after={"username": username, "devices": removed})
+        self.stdout.write(f"Removed {removed} authenticator app(s) from {username} and signed them out everywhere.")

@@ -1,0 +1,229 @@
+"""Changes to deadlines themselves: the business manager's extensions and pauses, and calendar changes.
+
+An extension or pause is kept on the deadline row (`extended_days`, `paused_at`), so every later
+computation (`deadlines.refresh_due`, called whenever the dispute moves or the calendar changes) uses
+it. The sweep leaves paused rows alone; on resuming, the working days the pause lasted are added to the
+extension. Only working-day deadlines can be extended or paused: the 24-hour immediate-harm clock is
+about a risk to someone now, and a deadline set by hand is changed by setting it again.
+"""
+
+import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from agencies.models import Partnership
+from policies.calendar import calendar_for
+from policies.models import DeadlineKind
+
+from . import audit
+from .deadlines import refresh_due
+from .delivery import send_after_commit
+from .models import OPEN_STATES, Deadline, Dispute
+from .notifications import queue
+from .overdue import deadline_label, london_time
+from .permissions import ActionRefused, require
+
+MAX_EXTENSION_DAYS = 60
+
+
+def _locked(deadline: Deadline) -> tuple[Dispute, Deadline]:
+    dispute = (
+        Dispute.objects.select_for_update()
+        .select_related("partnership", "policy_version", "raising_agency", "other_agency")
+        .get(pk=deadline.dispute_id)
+    )
+    row = Deadline.objects.select_for_update().select_related("rule").get(pk=deadline.pk)
+    row.dispute = dispute
+    return dispute, row
+
+
+def _check_adjustable(row: Deadline, reason: str) -> None:
+    if row.closed_at is not None:
+        raise ActionRefused("This deadline is no longer open, so it cannot be changed.")
+    if row.rule.kind == DeadlineKind.CALENDAR_HOURS:
+        raise ActionRefused(
+            "The 24-hour deadline for a risk of immediate harm cannot be extended or paused: the risk needs action now."
+        )
+    if row.rule.kind == DeadlineKind.MANUAL:
+        raise ActionRefused("This deadline is set by the chair: ask the chair to set a new date instead.")
+    if not reason.strip():
+        raise ActionRefused("Give a reason: everyone involved in the dispute will be able to read it.")
+
+
+def _state(row: Deadline) -> dict:
+    def iso(value: datetime.datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "rule": row.rule.name,
+        "due_at": iso(row.due_at),
+        "remind_at": iso(row.remind_at),
+        "extended_days": row.extended_days,
+        "paused_at": iso(row.paused_at),
+        "reminded_at": iso(row.reminded_at),
+        "breached_at": iso(row.breached_at),
+    }
+
+
+def _recompute(row: Deadline, dispute: Dispute, now: datetime.datetime) -> None:
+    """New due and reminder moments; a reminder or breach still ahead will fire again for the new moment."""
+    refresh_due(row, calendar_for(dispute.partnership), dispute.partnership.default_stage_working_days)
+    if row.breached_at is not None and row.due_at is not None and row.due_at >= now:
+        row.breached_at = None
+    if row.reminded_at is not None and row.remind_at is not None and row.remind_at > now:
+        row.reminded_at = None
+
+
+def _tell(dispute: Dispute, row: Deadline, by, headline: str, message: str, now: datetime.datetime) -> None:
+    roles = list(dict.fromkeys([*row.rule.remind_roles, *row.rule.breach_roles]))
+    send_after_commit(
+        queue(dispute, "deadline_changed", roles, headline[:300], now, message=message, deadline=row, exclude=[by])
+    )
+
+
+FIELDS = ["due_at", "remind_at", "extended_days", "paused_at", "reminded_at", "breached_at"]
+
+
+@transaction.atomic
+def extend_deadline(
+    *, deadline: Deadline, by, working_days: int, reason: str, now: datetime.datetime | None = None
+) -> Deadline:
+    """Give the deadline more working days, for a written reason; audited and told to the rule's roles."""
+    now = now or timezone.now()
+    dispute, row = _locked(deadline)
+    require(by, dispute, "adjust_deadline")
+    _check_adjustable(row, reason)
+    if not isinstance(working_days, int) or not 1 <= working_days <= MAX_EXTENSION_DAYS:
+        raise ActionRefused(f"Extend by a whole number of working days from 1 to {MAX_EXTENSION_DAYS}.")
+    before = _state(row)
+    row.extended_days += working_days
+    _recompute(row, dispute, now)
+    row.save(update_fields=FIELDS)
+    audit.record(
+        by,
+        "deadline.extended",
+        dispute=dispute,
+        obj=row,
+        before=before,
+        after={**_state(row), "working_days": working_days, "reason": reason},
+        now=now,
+    )
+    label = deadline_label(row)
+    if row.due_at is not None:
+        _tell(
+            dispute,
+            row,
+            by,
+            f"{dispute.reference}: deadline extended ({label})",
+            f"The partnership business manager extended '{label}' by {working_days} working days. "
+            f"It is now due on {london_time(row.due_at)}. The reason is on the dispute's page.",
+            now,
+        )
+    return row
+
+
+@transaction.atomic
+def pause_deadline(*, deadline: Deadline, by, reason: str, now: datetime.datetime | None = None) -> Deadline:
+    """Stop the deadline's clock until it is resumed; the sweep leaves a paused deadline alone."""
+    now = now or timezone.now()
+    dispute, row = _locked(deadline)
+    require(by, dispute, "adjust_deadline")
+    _check_adjustable(row, reason)
+    if row.paused_at is not None:
+        raise ActionRefused("This deadline is already paused.")
+    if row.breached_at is not None:
+        raise ActionRefused("This deadline has already been missed: extend it instead of pausing it.")
+    before = _state(row)
+    row.paused_at = now
+    row.save(update_fields=["paused_at"])
+    audit.record(
+        by, "deadline.paused", dispute=dispute, obj=row, before=before, after={**_state(row), "reason": reason}, now=now
+    )
+    label = deadline_label(row)
+    _tell(
+        dispute,
+        row,
+        by,
+        f"{dispute.reference}: deadline paused ({label})",
+        f"The partnership business manager paused '{label}'. The reason is on the dispute's page.",
+        now,
+    )
+    return row
+
+
+@transaction.atomic
+def resume_deadline(*, deadline: Deadline, by, reason: str = "", now: datetime.datetime | None = None) -> Deadline:
+    """Restart a paused deadline; the working days the pause lasted are added to its extension."""
+    now = now or timezone.now()
+    dispute, row = _locked(deadline)
+    require(by, dispute, "adjust_deadline")
+    if row.closed_at is not None:
+        raise ActionRefused("This deadline is no longer open, so it cannot be changed.")
+    if row.paused_at is None:
+        raise ActionRefused("This deadline is not paused.")
+    before = _state(row)
+    paused_days = calendar_for(dispute.partnership).working_days_between(row.paused_at, now)
+    row.extended_days += paused_days
+    row.paused_at = None
+    _recompute(row, dispute, now)
+    row.save(update_fields=FIELDS)
+    audit.record(
+        by,
+        "deadline.resumed",
+        dispute=dispute,
+        obj=row,
+        before=before,
+        after={**_state(row), "paused_working_days": paused_days, "reason": reason},
+        now=now,
+    )
+    label = deadline_label(row)
+    if row.due_at is not None:
+        _tell(
+            dispute,
+            row,
+            by,
+            f"{dispute.reference}: deadline running again ({label})",
+            f"'{label}' was paused for {paused_days} working days and is now due on {london_time(row.due_at)}.",
+            now,
+        )
+    return row
+
+
+@transaction.atomic
+def recompute_open_deadlines(partnership: Partnership, now: datetime.datetime) -> int:
+    """Recompute the open, not yet missed deadlines of the partnership's disputes after a calendar change.
+
+    Each row keeps the rule of the policy version its dispute was raised under, so a later policy
+    edit changes nothing here. A deadline already missed stays missed. Returns how many rows moved.
+    """
+    calendar = calendar_for(partnership)
+    rows = (
+        Deadline.objects.select_for_update(of=("self",))
+        .filter(
+            dispute__partnership=partnership,
+            dispute__state__in=OPEN_STATES,
+            closed_at__isnull=True,
+            breached_at__isnull=True,
+        )
+        .select_related("rule", "dispute")
+        .order_by("id")
+    )
+    moved = []
+    for row in rows:
+        before = (row.due_at, row.remind_at)
+        refresh_due(row, calendar, partnership.default_stage_working_days)
+        if (row.due_at, row.remind_at) != before:
+            moved.append(row)
+            audit.record(
+                None,
+                "deadline.recomputed",
+                dispute=row.dispute,
+                obj=row,
+                before={"due_at": before[0].isoformat() if before[0] else None},
+                after={"due_at": row.due_at.isoformat() if row.due_at else None, "reason": "calendar changed"},
+                partnership=partnership,
+                now=now,
+            )
+    Deadline.objects.bulk_update(moved, ["due_at", "remind_at"])
+    return len(moved)

@@ -1,0 +1,199 @@
+"""What needs a person now: the read side of the home page and the approvals queue.
+
+Every query starts from `selectors.disputes_for`, so the one access rule applies to all of it; the
+approval rule itself is `permissions.can_approve`.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import F, Q, QuerySet
+
+from agencies.models import APPROVER_ROLES, Membership, Role, Sector
+from policies.models import DeadlineKind
+
+from .models import OPEN_STATES, Deadline, Dispute, DisputeState, Notification
+from .permissions import can_approve
+from .selectors import OVERSIGHT_ROLES, disputes_for
+
+#: A deadline counts as near once its policy's reminder is due, or when it falls due within this long.
+NEAR_WINDOW = datetime.timedelta(days=2)
+#: The most rows any one list on the home page shows; the count says how many there are in all.
+LIST_LIMIT = 25
+
+
+def agency_ids(user) -> list[int]:
+    return list(Membership.objects.filter(user=user).values_list("agency_id", flat=True).distinct())
+
+
+def roles_of(user) -> set[str]:
+    return set(Membership.objects.filter(user=user).values_list("role", flat=True))
+
+
+def raising_agencies(user) -> list:
+    """The agencies a person may raise a dispute for: their own, not a partnership's office, under a policy."""
+    memberships = (
+        Membership.objects.filter(user=user, agency__partnership__policy__isnull=False)
+        .exclude(agency__sector=Sector.PARTNERSHIP)
+        .select_related("agency__partnership__policy")
+        .order_by("agency__partnership__name", "agency__name")
+    )
+    unique = {m.agency_id: m.agency for m in memberships}
+    return list(unique.values())
+
+
+def navigation_flags(user) -> dict[str, bool]:
+    """Which parts of the service a person uses, from one query: for the navigation bar on every page."""
+    rows = list(
+        Membership.objects.filter(user=user).values_list("role", "agency__sector", "agency__partnership__policy_id")
+    )
+    roles = {role for role, _, _ in rows}
+    return {
+        "can_raise": any(sector != Sector.PARTNERSHIP and policy for _, sector, policy in rows),
+        "approves": bool(roles & (APPROVER_ROLES | set(OVERSIGHT_ROLES))),
+        "oversees": bool(roles & set(OVERSIGHT_ROLES)),
+    }
+
+
+def for_display(disputes: QuerySet[Dispute]) -> QuerySet[Dispute]:
+    """What the lists show of each dispute, fetched in a fixed number of queries."""
+    return disputes.select_related("partnership", "raising_agency", "other_agency", "policy_version").prefetch_related(
+        "policy_version__stages"
+    )
+
+
+def stage_of(dispute: Dispute):
+    """The dispute's current stage, from prefetched stages where there are some."""
+    return next((s for s in dispute.policy_version.stages.all() if s.number == dispute.current_stage), None)
+
+
+def to_respond(user) -> QuerySet[Dispute]:
+    """Disputes raised with the person's agency that nobody there has answered yet."""
+    return disputes_for(user).filter(state=DisputeState.RAISED, other_agency_id__in=agency_ids(user))
+
+
+def involving(user) -> QuerySet[Dispute]:
+    """Unfinished disputes the person raised or took part in (resolved ones still need closing)."""
+    mine = Q(raised_by=user) | Q(pk__in=Dispute.objects.filter(participants__user=user).values("pk"))
+    return disputes_for(user).filter(mine, state__in=[*OPEN_STATES, DisputeState.RESOLVED])
+
+
+def approvals_for(user) -> list[Dispute]:
+    """Escalations waiting for this person's decision, oldest request first."""
+    oversight = Membership.objects.filter(user=user, role__in=OVERSIGHT_ROLES).values("agency__partnership_id")
+    approving = Membership.objects.filter(user=user, role__in=APPROVER_ROLES).values("agency_id")
+    candidates = for_display(
+        disputes_for(user)
+        .filter(state=DisputeState.AWAITING_APPROVAL)
+        .filter(Q(escalation_side_id__in=approving) | Q(partnership_id__in=oversight))
+        .select_related("escalation_side", "escalation_proposed_by")
+        .order_by("escalation_proposed_at", "pk")
+    )
+    return [dispute for dispute in candidates if can_approve(user, dispute)]
+
+
+def deadlines_near(user, now: datetime.datetime) -> QuerySet[Deadline]:
+    """Running deadlines on the person's disputes that are passed, breached, or near."""
+    near = Q(due_at__lte=now + NEAR_WINDOW) | Q(remind_at__lte=now) | Q(breached_at__isnull=False)
+    return (
+        Deadline.objects.filter(dispute__in=disputes_for(user), closed_at__isnull=True, paused_at__isnull=True)
+        .filter(near)
+        .select_related("rule", "dispute", "dispute__raising_agency", "dispute__other_agency")
+        .order_by(F("due_at").asc(nulls_last=True), "pk")
+    )
+
+
+def deadlines_to_set(user) -> QuerySet[Deadline]:
+    """Open deadlines the policy leaves to the partnership chair, not set yet."""
+    chaired = Membership.objects.filter(user=user, role=Role.CHAIR).values("agency__partnership_id")
+    return (
+        Deadline.objects.filter(
+            dispute__in=disputes_for(user).filter(partnership_id__in=chaired, state__in=OPEN_STATES),
+            closed_at__isnull=True,
+            due_at__isnull=True,
+            rule__kind=DeadlineKind.MANUAL,
+        )
+        .select_related("rule", "dispute")
+        .order_by("anchor_at", "pk")
+    )
+
+
+def unread(user) -> QuerySet[Notification]:
+    return user.notifications.filter(read_at__isnull=True).select_related("dispute").order_by("-created_at", "-pk")
+
+
+def undeliverable(user) -> QuerySet[Notification]:
+    """E-mails the mail server refused, for the business manager of the partnership to follow up."""
+    managed = Membership.objects.filter(user=user, role=Role.BUSINESS_MANAGER).values("agency__partnership_id")
+    return (
+        Notification.objects.filter(
+            dispute__in=disputes_for(user).filter(partnership_id__in=managed),
+            email_status=Notification.EmailStatus.UNDELIVERABLE,
+        )
+        .select_related("recipient", "dispute")
+        .order_by("-created_at", "-pk")
+    )
+
+
+@dataclass
+class Listing:
+    """Up to LIST_LIMIT rows of a list, and how many there are in all."""
+
+    rows: list
+    total: int
+
+    @property
+    def more(self) -> bool:
+        return self.total > len(self.rows)
+
+
+def _listing(queryset, limit: int = LIST_LIMIT) -> Listing:
+    rows = list(queryset[:limit])
+    total = len(rows) if len(rows) < limit else queryset.count()
+    return Listing(rows, total)
+
+
+@dataclass
+class Attention:
+    roles: set[str]
+    raising_agencies: list
+    to_respond: Listing
+    involving: Listing
+    approvals: list[Dispute]
+    deadlines: Listing
+    deadlines_to_set: Listing
+    unread: Listing
+    undeliverable: Listing | None = None
+    oversees: bool = False
+
+    @property
+    def nothing(self) -> bool:
+        return not any(
+            [
+                self.to_respond.total,
+                self.involving.total,
+                self.approvals,
+                self.deadlines.total,
+                self.deadlines_to_set.total,
+                self.unread.total,
+                self.undeliverable.total if self.undeliverable else 0,
+            ]
+        )
+
+
+def needs_attention(user, now: datetime.datetime) -> Attention:
+    """Everything the home page shows a person, each list already limited to what they may see."""
+    roles = roles_of(user)
+    responding = to_respond(user)
+    return Attention(
+        roles=roles,
+        raising_agencies=raising_agencies(user),
+        to_respond=_listing(for_display(responding).order_by("raised_at", "pk")),
+        involving=_listing(for_display(involving(user).exclude(pk__in=responding.values("pk"))).order_by("-raised_at")),
+        approvals=approvals_for(user),
+        deadlines=_listing(deadlines_near(user, now)),
+        deadlines_to_set=_listing(deadlines_to_set(user)),
+        unread=_listing(unread(user), limit=5),
+        undeliverable=_listing(undeliverable(user)) if Role.BUSINESS_MANAGER in roles else None,
+        oversees=bool(roles & set(OVERSIGHT_ROLES)),
+    )

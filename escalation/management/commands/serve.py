@@ -1,0 +1,101 @@
+"""`make run`: the web app, and, when there is no Redis, the deadline sweep and e-mail delivery in-process.
+
+With REDIS_URL set, Celery beat and a worker enforce deadlines (see `make stack`), so this runs the web
+app only. Without it, a background thread runs the same sweep and delivery functions the Celery tasks
+run, every DEADLINE_SWEEP_SECONDS, so the embedded default enforces deadlines with no extra service.
+"""
+
+import logging
+import os
+import threading
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.db import DatabaseError, connections
+from django.utils import timezone
+
+from escalation.delivery import deliver_due
+from escalation.sweep import sweep
+
+logger = logging.getLogger(__name__)
+
+
+class EmbeddedEnforcer(threading.Thread):
+    """Runs the sweep, then e-mail delivery, at start and then every `interval` seconds."""
+
+    def __init__(self, interval: float) -> None:
+        super().__init__(name="deadline-enforcer", daemon=True)
+        self.interval = interval
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            self.run_once()
+            self.stopped.wait(self.interval)
+
+    def run_once(self) -> dict:
+        try:
+            swept = sweep(now=timezone.now()).as_dict()
+            sent = deliver_due(now=timezone.now())
+        except Exception:  # noqa: BLE001 - the loop must outlive one bad minute (e.g. SQLite busy)
+            logger.exception("deadline sweep or delivery failed; trying again in %s seconds", self.interval)
+            return {}
+        finally:
+            connections.close_all()
+        if swept["reminded"] or swept["breached"] or sent:
+            logger.info("deadlines: %s; e-mails: %s", swept, sent)
+        return {**swept, "emails": sent}
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+
+def startup_lines(redis_url: str, interval: float) -> list[str]:
+    if redis_url:
+        return [
+            "Deadlines: REDIS_URL is set, so Celery beat and a worker enforce deadlines and send e-mail.",
+            "           Start them too (make stack does), or nothing will be swept.",
+        ]
+    return [
+        f"Deadlines: no REDIS_URL, so this process sweeps deadlines and sends notifications itself every "
+        f"{interval:g} seconds (the embedded default; no Celery or Redis needed).",
+        f"E-mail: {settings.EMAIL_BACKEND.rsplit('.', 2)[-2]} backend.",
+    ]
+
+
+def demo_login_lines() -> list[str]:
+    try:
+        from escalation.demo import demo_logins
+    except ImportError:
+        return []
+    try:
+        logins = demo_logins()
+    except DatabaseError:  # not migrated yet
+        return []
+    if not logins:
+        return []
+    lines = ["Demo sign-ins (username / password / who):"]
+    lines += [f"  {username:<16} {password:<22} {who}" for username, password, who in logins]
+    return lines
+
+
+class Command(BaseCommand):
+    help = "Run the web app; without REDIS_URL, also sweep deadlines and send e-mail every minute in-process."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", default="8000")
+        parser.add_argument("--reload", action="store_true", help="Restart when the code changes.")
+
+    def handle(self, *args, **options) -> None:
+        reloading = options["reload"]
+        # With the reloader the code runs in a child process (RUN_MAIN=true): start the thread there only.
+        serving_process = not reloading or os.environ.get("RUN_MAIN") == "true"
+        if serving_process:
+            interval = settings.DEADLINE_SWEEP_SECONDS
+            for line in [*startup_lines(settings.REDIS_URL, interval), *demo_login_lines()]:
+                self.stdout.write(line)
+            if not settings.REDIS_URL:
+                EmbeddedEnforcer(interval).start()
+        call_command("runserver", f"{options['host']}:{options['port']}", use_reloader=reloading)

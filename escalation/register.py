@@ -1,0 +1,355 @@
+"""The partnership's register of disputes and its themes: plain reads, no changes.
+
+Every query starts from `selectors.disputes_for(user)`, the one access rule, and is then narrowed to one
+partnership the user oversees (business manager or chair). Nothing here writes; the views audit.
+"""
+
+import datetime
+import re
+import statistics
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, Exists, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import TruncMonth
+
+from agencies.models import Partnership
+from policies.calendar import WorkingCalendar, calendar_for
+from policies.models import PolicyVersion, Stage
+
+from .models import Deadline, Dispute, Outcome, StageVisit
+from .selectors import OVERSIGHT_ROLES, disputes_for
+
+LONDON = ZoneInfo("Europe/London")
+
+#: Sort keys offered on the register, each with its columns; ties are broken by id so pages never overlap.
+SORTS: dict[str, tuple[str, ...]] = {
+    "reference": ("reference",),
+    "raised": ("raised_at",),
+    "stage": ("current_stage", "raised_at"),
+    "state": ("state", "raised_at"),
+}
+DEFAULT_SORT = "-raised"
+
+
+@dataclass(frozen=True)
+class RegisterFilters:
+    """What the register is narrowed to. Empty values mean "any"."""
+
+    text: str = ""
+    stage: int | None = None
+    state: str = ""
+    agency_id: int | None = None
+    sector: str = ""
+    category: str = ""
+    subject_kind: str = ""
+    overdue: bool = False
+    raised_from: datetime.date | None = None
+    raised_to: datetime.date | None = None
+
+    def for_audit(self) -> dict:
+        """The filters in use, JSON-safe, for the audit trail."""
+        used = {key: value for key, value in asdict(self).items() if value not in ("", None, False)}
+        return {key: value.isoformat() if isinstance(value, datetime.date) else value for key, value in used.items()}
+
+
+def oversight_partnerships(user) -> QuerySet[Partnership]:
+    """The partnerships whose register this user may read: where they are business manager or chair."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Partnership.objects.none()
+    return Partnership.objects.filter(
+        agencies__memberships__user=user, agencies__memberships__role__in=OVERSIGHT_ROLES
+    ).distinct()
+
+
+def overdue_deadline() -> Exists:
+    """True for a dispute with an open deadline that has been breached."""
+    return Exists(Deadline.objects.filter(dispute=OuterRef("pk"), closed_at__isnull=True, breached_at__isnull=False))
+
+
+def london_day_start(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(0, 0), tzinfo=LONDON)
+
+
+def partnership_disputes(user, partnership: Partnership) -> QuerySet[Dispute]:
+    """The partnership's disputes as this user is allowed to see them."""
+    return disputes_for(user).filter(partnership=partnership)
+
+
+#: A whole dispute reference, as `services._next_reference` makes them: PREFIX-YEAR-NUMBER.
+WHOLE_REFERENCE = re.compile(r"[A-Z0-9]+-\d{4}-\d{4,}")
+
+
+def apply_filters(disputes: QuerySet[Dispute], filters: RegisterFilters) -> QuerySet[Dispute]:
+    if filters.text:
+        wanted = filters.text.strip().upper()
+        if WHOLE_REFERENCE.fullmatch(wanted):
+            # Someone looking a dispute up by its reference: the unique index finds it at once, where a
+            # substring search reads every description of the partnership.
+            disputes = disputes.filter(reference=wanted)
+        else:
+            disputes = disputes.filter(Q(reference__icontains=filters.text) | Q(description__icontains=filters.text))
+    if filters.stage is not None:
+        disputes = disputes.filter(current_stage=filters.stage)
+    if filters.state:
+        disputes = disputes.filter(state=filters.state)
+    if filters.agency_id is not None:
+        disputes = disputes.filter(Q(raising_agency_id=filters.agency_id) | Q(other_agency_id=filters.agency_id))
+    if filters.sector:
+        disputes = disputes.filter(Q(raising_agency__sector=filters.sector) | Q(other_agency__sector=filters.sector))
+    if filters.category:
+        disputes = disputes.filter(category=filters.category)
+    if filters.subject_kind:
+        disputes = disputes.filter(subject__kind=filters.subject_kind)
+    if filters.overdue:
+        disputes = disputes.filter(overdue_deadline())
+    return filter_raised_between(disputes, filters.raised_from, filters.raised_to)
+
+
+def filter_raised_between(
+    disputes: QuerySet[Dispute], raised_from: datetime.date | None, raised_to: datetime.date | None
+) -> QuerySet[Dispute]:
+    """Raised on or after the first London day and on or before the last (both inclusive)."""
+    if raised_from is not None:
+        disputes = disputes.filter(raised_at__gte=london_day_start(raised_from))
+    if raised_to is not None:
+        disputes = disputes.filter(raised_at__lt=london_day_start(raised_to + datetime.timedelta(days=1)))
+    return disputes
+
+
+def parse_sort(value: str | None) -> str:
+    """A known sort key, optionally with "-" for descending; anything else gives the default."""
+    value = (value or "").strip()
+    return value if value.lstrip("-") in SORTS else DEFAULT_SORT
+
+
+def ordering(sort: str) -> list[str]:
+    descending = sort.startswith("-")
+    columns = [*SORTS[sort.lstrip("-")], "id"]
+    return [f"-{column}" if descending else column for column in columns]
+
+
+def with_row_details(disputes: QuerySet[Dispute]) -> QuerySet[Dispute]:
+    """Everything a register row shows, in the same query.
+
+    The stage name comes from the dispute's own policy version (a subquery), so disputes raised under an
+    earlier version show the stage they are really at.
+    """
+    stage_name = Stage.objects.filter(version=OuterRef("policy_version_id"), number=OuterRef("current_stage"))
+    return (
+        disputes.select_related("raising_agency", "other_agency")
+        .annotate(
+            overdue=overdue_deadline(),
+            subject_kind=F("subject__kind"),
+            stage_name=Subquery(stage_name.values("name")[:1]),
+        )
+        .defer("attempts_so_far", "escalation_reason")
+    )
+
+
+def register_rows(user, partnership: Partnership, filters: RegisterFilters, sort: str) -> QuerySet[Dispute]:
+    """Every matching row, sorted, with its details: one query however many there are (the CSV export)."""
+    matching = apply_filters(partnership_disputes(user, partnership), filters)
+    return with_row_details(matching).order_by(*ordering(parse_sort(sort)))
+
+
+class RegisterPage:
+    """The register's rows for a paginator: a slice is two queries, whatever the page size or table size.
+
+    First the page's ids, from the filters and sort key alone (no joins, so PostgreSQL can walk an index
+    and stop, or sort only narrow rows); then the full rows for just those ids. Done as one query, a
+    filter the planner misjudges (a text search) can make it join every matching row before sorting.
+    """
+
+    ordered = True
+
+    def __init__(self, user, partnership: Partnership, filters: RegisterFilters, sort: str):
+        self.matching = apply_filters(partnership_disputes(user, partnership), filters)
+        self.order = ordering(parse_sort(sort))
+
+    def __getitem__(self, page: slice) -> list[Dispute]:
+        ids = list(self.matching.order_by(*self.order).values_list("pk", flat=True)[page])
+        if not ids:
+            return []
+        rows = {row.pk: row for row in with_row_details(Dispute.objects.filter(pk__in=ids))}
+        return [rows[pk] for pk in ids]
+
+
+def current_stages(partnership: Partnership) -> QuerySet[Stage]:
+    """The stages of the partnership's current policy version (one query), for filters and labels."""
+    latest = PolicyVersion.objects.filter(policy_id=partnership.policy_id).order_by("-number").values("pk")[:1]
+    return Stage.objects.filter(version_id=Subquery(latest)).order_by("number")
+
+
+# Themes ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figure:
+    label: str
+    value: int | float
+
+
+@dataclass(frozen=True)
+class AgencyPair:
+    raising: str
+    other: str
+    disputes: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.raising} to {self.other}"
+
+
+@dataclass(frozen=True)
+class ResolutionTimes:
+    resolved: int
+    median: float | None
+    buckets: list[Figure]
+
+
+#: Upper bounds (inclusive) of the time-to-resolution groups, in working days; the last group is open-ended.
+RESOLUTION_BUCKETS = (2, 5, 10, 20, 40)
+
+
+def themed_disputes(
+    user, partnership: Partnership, raised_from: datetime.date | None, raised_to: datetime.date | None
+) -> QuerySet[Dispute]:
+    return filter_raised_between(partnership_disputes(user, partnership), raised_from, raised_to)
+
+
+def by_category(disputes: QuerySet[Dispute]) -> list[Figure]:
+    counts = dict(disputes.order_by().values_list("category").annotate(n=Count("id")))
+    labels = dict(Dispute._meta.get_field("category").choices)
+    return [Figure(labels.get(key, key), n) for key, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
+
+
+def by_agency_pair(disputes: QuerySet[Dispute]) -> list[AgencyPair]:
+    rows = (
+        disputes.order_by()
+        .values_list("raising_agency__name", "other_agency__name")
+        .annotate(n=Count("id"))
+        .order_by("-n", "raising_agency__name", "other_agency__name")
+    )
+    return [AgencyPair(raising, other, n) for raising, other, n in rows]
+
+
+def by_stage_reached(disputes: QuerySet[Dispute], stage_names: dict[int, str]) -> list[Figure]:
+    """How far disputes went: the highest stage each one ever entered."""
+    highest = (
+        StageVisit.objects.filter(dispute=OuterRef("pk"))
+        .order_by()
+        .values("dispute")
+        .annotate(top=Max("stage_number"))
+        .values("top")
+    )
+    rows = (
+        disputes.order_by()
+        .annotate(reached=Subquery(highest, output_field=IntegerField()))
+        .values_list("reached")
+        .annotate(n=Count("id"))
+    )
+    counts = {reached: n for reached, n in rows if reached is not None}
+    return [Figure(stage_label(number, stage_names), counts[number]) for number in sorted(counts)]
+
+
+def stage_label(number: int, stage_names: dict[int, str]) -> str:
+    name = stage_names.get(number)
+    return f"Stage {number}: {name}" if name else f"Stage {number}"
+
+
+def working_day_counter(calendar: WorkingCalendar, first: datetime.date, last: datetime.date) -> dict:
+    """Working days counted from `first` to each day up to `last`, so any span is one subtraction.
+
+    Same meaning as `WorkingCalendar.working_days_between`, whose `is_working_day` decides each day; this
+    saves walking the calendar again for each of thousands of disputes.
+    """
+    counts, running, day = {first: 0}, 0, first
+    while day < last:
+        day += datetime.timedelta(days=1)
+        running += calendar.is_working_day(day)
+        counts[day] = running
+    return counts
+
+
+def resolution_times(disputes: QuerySet[Dispute], calendar: WorkingCalendar) -> ResolutionTimes:
+    """Working days from raising to the resolution being recorded, for disputes that were resolved."""
+    pairs = list(
+        Outcome.objects.filter(dispute__in=disputes.order_by().values("pk")).values_list(
+            "dispute__raised_at", "recorded_at"
+        )
+    )
+    spans = [(raised.astimezone(LONDON).date(), resolved.astimezone(LONDON).date()) for raised, resolved in pairs]
+    days: list[int] = []
+    if spans:
+        counter = working_day_counter(calendar, min(s for s, _ in spans), max(e for _, e in spans))
+        days = [max(counter[end] - counter[start], 0) if end >= start else 0 for start, end in spans]
+    return ResolutionTimes(
+        resolved=len(days),
+        median=statistics.median(days) if days else None,
+        buckets=bucket_working_days(days) if days else [],
+    )
+
+
+def bucket_working_days(days: Iterable[int]) -> list[Figure]:
+    counts = [0] * (len(RESOLUTION_BUCKETS) + 1)
+    for value in days:
+        index = next((i for i, bound in enumerate(RESOLUTION_BUCKETS) if value <= bound), len(RESOLUTION_BUCKETS))
+        counts[index] += 1
+    labels, low = [], 0
+    for bound in RESOLUTION_BUCKETS:
+        labels.append(f"{low} to {bound} working days")
+        low = bound + 1
+    labels.append(f"More than {RESOLUTION_BUCKETS[-1]} working days")
+    return [Figure(label, n) for label, n in zip(labels, counts, strict=True)]
+
+
+def breaches_by_month(disputes: QuerySet[Dispute]) -> list[Figure]:
+    """Deadline breaches of these disputes by the London month they happened, with empty months shown."""
+    rows = (
+        Deadline.objects.filter(dispute__in=disputes.order_by().values("pk"), breached_at__isnull=False)
+        .annotate(month=TruncMonth("breached_at", tzinfo=LONDON))
+        .order_by()
+        .values_list("month")
+        .annotate(n=Count("id"))
+    )
+    counts = {_month_start(month): n for month, n in rows}
+    if not counts:
+        return []
+    months, month, last = [], min(counts), max(counts)
+    while month <= last:
+        months.append(Figure(f"{month:%B %Y}", counts.get(month, 0)))
+        month = (month + datetime.timedelta(days=32)).replace(day=1)
+    return months
+
+
+def _month_start(value: datetime.date | datetime.datetime) -> datetime.date:
+    if isinstance(value, datetime.datetime):
+        value = value.astimezone(LONDON).date() if value.tzinfo else value.date()
+    return value.replace(day=1)
+
+
+@dataclass(frozen=True)
+class Themes:
+    total: int
+    categories: list[Figure]
+    agency_pairs: list[AgencyPair]
+    stages_reached: list[Figure]
+    resolution: ResolutionTimes
+    breaches: list[Figure]
+
+
+def theme_figures(
+    user, partnership: Partnership, raised_from: datetime.date | None = None, raised_to: datetime.date | None = None
+) -> Themes:
+    disputes = themed_disputes(user, partnership, raised_from, raised_to)
+    stage_names = dict(current_stages(partnership).values_list("number", "name"))
+    return Themes(
+        total=disputes.count(),
+        categories=by_category(disputes),
+        agency_pairs=by_agency_pair(disputes),
+        stages_reached=by_stage_reached(disputes, stage_names),
+        resolution=resolution_times(disputes, calendar_for(partnership)),
+        breaches=breaches_by_month(disputes),
+    )

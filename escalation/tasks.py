@@ -1,0 +1,37 @@
+"""Tiny Celery tasks: each reads the clock, calls one service function and returns what it did.
+
+Beat schedules the sweep and the delivery run (escalation/settings/deadlines.py); services queue
+`deliver_notification` after commit for e-mails that should go at once.
+"""
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from . import delivery
+from .sweep import sweep
+
+
+@shared_task(name="escalation.sweep_deadlines")
+def sweep_deadlines() -> dict[str, int]:
+    return sweep(now=timezone.now()).as_dict()
+
+
+@shared_task(name="escalation.deliver_due")
+def deliver_due() -> dict[str, int]:
+    return delivery.deliver_due(now=timezone.now())
+
+
+@shared_task(bind=True, name="escalation.deliver_notification", max_retries=None)
+def deliver_notification(self, notification_id: int) -> str:
+    """Send one e-mail; come back when its back-off (or another worker's claim) ends.
+
+    Retries are bounded by the row (EMAIL_MAX_ATTEMPTS). Waits longer than EMAIL_TASK_RETRY_MAX_SECONDS are
+    left to the every-minute delivery run, so no message waits in Redis past its visibility timeout.
+    """
+    result = delivery.deliver(notification_id, now=timezone.now())
+    if result.retry_at is not None:
+        wait = (result.retry_at - timezone.now()).total_seconds()
+        if wait <= settings.EMAIL_TASK_RETRY_MAX_SECONDS:
+            raise self.retry(countdown=max(wait, 0.5))
+    return result.status

@@ -1,0 +1,511 @@
+"""Forms for raising a dispute and for the actions on a dispute's page.
+
+They check what was typed and nothing more: whether the action is allowed is decided by the
+services (through `escalation.permissions`), and a refusal comes back as a form error. Rendered with
+crispy-forms-gds inside the page's own <form>, so each page controls its buttons.
+"""
+
+import datetime
+import re
+
+from crispy_forms.layout import Layout
+from crispy_forms_gds.choices import Choice
+from crispy_forms_gds.fields import DateInputField
+from crispy_forms_gds.helper import FormHelper
+from crispy_forms_gds.layout import Field, Fluid, Size
+from django import forms
+from django.core.validators import RegexValidator
+from django.utils import timezone
+
+from escalation.models import EntryKind, MediationChoice, SubjectKind
+from policies.schema import CATEGORIES
+
+YES_NO = [("yes", "Yes"), ("no", "No")]
+
+
+def _helper(*fields) -> FormHelper:
+    helper = FormHelper()
+    helper.form_tag = False
+    helper.disable_csrf = True
+    helper.layout = Layout(*fields)
+    return helper
+
+
+class GovDateField(DateInputField):
+    """A GOV.UK date input whose messages name the date being asked for."""
+
+    def __init__(self, noun: str, *, past_only: bool = False, **kwargs):
+        kwargs.setdefault("require_all_fields", False)
+        super().__init__(**kwargs)
+        self.noun = noun
+        self.past_only = past_only
+        title = noun[0].upper() + noun[1:]
+        self.error_messages["required"] = f"Enter the {noun}"
+        self.error_messages["incomplete"] = f"Enter the {noun}"
+        for part, name in zip(self.fields, ("day", "month", "year"), strict=True):
+            part.error_messages["incomplete"] = f"{title} must include a {name}"
+            part.validators = [RegexValidator(r"^\s*[0-9]+\s*$", f"{title} must be a real date")]
+
+    def compress(self, data_list):
+        day, month, year = data_list
+        if not (day and month and year):
+            return None
+        title = self.noun[0].upper() + self.noun[1:]
+        if len(year.strip()) != 4:
+            raise forms.ValidationError(f"Year must include 4 numbers, for example {timezone.localdate().year}")
+        try:
+            value = datetime.date(int(year), int(month), int(day))
+        except ValueError:
+            raise forms.ValidationError(f"{title} must be a real date") from None
+        if self.past_only and value > timezone.localdate():
+            raise forms.ValidationError(f"{title} must be today or in the past")
+        return value
+
+
+# Raising a dispute: one question a page.
+
+
+class AgencyForm(forms.Form):
+    agency = forms.TypedChoiceField(
+        label="Which agency are you raising this dispute for?",
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select the agency you are raising this dispute for"},
+    )
+
+    def __init__(self, *args, agencies=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].choices = [(a.pk, f"{a.name} ({a.partnership.name})") for a in agencies]
+        self.helper = _helper(Field.radios("agency", legend_size=Size.LARGE, legend_tag="h1"))
+
+
+class ImmediateHarmForm(forms.Form):
+    immediate_harm = forms.ChoiceField(
+        label="Is a child or adult at risk of immediate harm?",
+        help_text="Immediate harm means that someone could be hurt, or is not safe, in the next 24 hours.",
+        choices=YES_NO,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select yes if someone is at risk of immediate harm"},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(Field.radios("immediate_harm", legend_size=Size.LARGE, legend_tag="h1", inline=True))
+
+
+class StartStageForm(forms.Form):
+    start_stage = forms.TypedChoiceField(
+        label="Which stage should the dispute start at?",
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select the stage the dispute should start at"},
+    )
+
+    def __init__(self, *args, stages=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["start_stage"].choices = [
+            Choice(s.number, f"Stage {s.number}: {s.name}", hint=f"For your agency: {s.raising_side}") for s in stages
+        ]
+        self.helper = _helper(Field.radios("start_stage", legend_size=Size.MEDIUM))
+
+
+class SubjectKindForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="Who is the dispute about?",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select whether the dispute is about a child or an adult"},
+    )
+
+    def __init__(self, *args, kinds=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        labels = {SubjectKind.CHILD: "A child", SubjectKind.ADULT: "An adult with care and support needs"}
+        self.fields["kind"].choices = [(kind, labels[kind]) for kind in kinds]
+        self.helper = _helper(Field.radios("kind", legend_size=Size.LARGE, legend_tag="h1"))
+
+
+def nhs_number_is_valid(digits: str) -> bool:
+    """The NHS number's modulus 11 check digit."""
+    total = sum(int(digit) * weight for digit, weight in zip(digits[:9], range(10, 1, -1), strict=True))
+    check = 11 - total % 11
+    check = 0 if check == 11 else check
+    return check != 10 and check == int(digits[9])
+
+
+class SubjectForm(forms.Form):
+    name = forms.CharField(
+        label="Full name",
+        max_length=200,
+        error_messages={"required": "Enter their full name", "max_length": "Name must be 200 characters or fewer"},
+    )
+    date_of_birth = GovDateField(
+        "date of birth", past_only=True, required=False, label="Date of birth", help_text="For example, 27 3 2015"
+    )
+    address = forms.CharField(label="Address", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    nhs_number = forms.CharField(
+        label="NHS number (optional)",
+        required=False,
+        help_text="A 10 digit number, like 943 476 5919",
+        max_length=14,
+        error_messages={"max_length": "NHS number must be 10 digits"},
+    )
+    other_identifiers = forms.CharField(
+        label="Other identifiers (optional)",
+        required=False,
+        max_length=200,
+        help_text="For example, a case number in your agency's system",
+        error_messages={"max_length": "Other identifiers must be 200 characters or fewer"},
+    )
+    circumstances = forms.MultipleChoiceField(
+        label="Which of these apply to the child?",
+        help_text="Select all that apply.",
+        required=False,
+        choices=[("child_protection_plan", "Has a child protection plan"), ("looked_after", "Is looked after")],
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, kind: str = SubjectKind.CHILD, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+        fields = [
+            Field.text("name", label_size=Size.SMALL, field_width=Fluid.TWO_THIRDS),
+            Field("date_of_birth", context={"legend_size": Size.for_legend(Size.SMALL)}),
+            Field.textarea("address", label_size=Size.SMALL, rows=3),
+            Field.text("nhs_number", label_size=Size.SMALL, field_width=10),
+            Field.text("other_identifiers", label_size=Size.SMALL, field_width=Fluid.TWO_THIRDS),
+        ]
+        if kind == SubjectKind.CHILD:
+            fields.append(Field.checkboxes("circumstances", legend_size=Size.SMALL))
+        else:
+            del self.fields["circumstances"]
+        self.fields["nhs_number"].widget.attrs.update({"inputmode": "numeric", "spellcheck": "false"})
+        self.helper = _helper(*fields)
+
+    def clean_nhs_number(self) -> str:
+        digits = re.sub(r"[\s-]", "", self.cleaned_data["nhs_number"])
+        if not digits:
+            return ""
+        if not digits.isdigit() or len(digits) != 10:
+            raise forms.ValidationError("NHS number must be 10 digits, like 943 476 5919")
+        if not nhs_number_is_valid(digits):
+            raise forms.ValidationError("Enter a valid NHS number: check it against their records")
+        return digits
+
+
+class OtherAgencyForm(forms.Form):
+    other_agency = forms.TypedChoiceField(
+        label="Which agency do you disagree with?",
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select the agency you disagree with"},
+    )
+
+    def __init__(self, *args, agencies=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["other_agency"].choices = [(a.pk, a.name) for a in agencies]
+        self.helper = _helper(Field.radios("other_agency", legend_size=Size.LARGE, legend_tag="h1"))
+
+
+class OtherWorkerForm(forms.Form):
+    other_worker = forms.TypedChoiceField(
+        label="Who made the decision you disagree with?",
+        help_text="They will be told the dispute has been raised. If you do not know, the agency's managers "
+        "and designated safeguarding lead are told instead, and pass it on.",
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select who made the decision, or that you do not know"},
+    )
+
+    def __init__(self, *args, people=(), agency_name: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [Choice(user.pk, label, hint=hint) for user, label, hint in people]
+        if choices:
+            choices[-1].divider = "or"
+        choices.append(Choice(0, "I do not know", hint=f"Tell the managers at {agency_name}" if agency_name else ""))
+        self.fields["other_worker"].choices = choices
+        self.helper = _helper(Field.radios("other_worker", legend_size=Size.LARGE, legend_tag="h1"))
+
+
+class CategoryForm(forms.Form):
+    category = forms.ChoiceField(
+        label="What is the disagreement about?",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select what the disagreement is about"},
+    )
+
+    def __init__(self, *args, categories=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [(key, CATEGORIES[key]) for key in categories]
+        self.helper = _helper(Field.radios("category", legend_size=Size.LARGE, legend_tag="h1"))
+
+
+class DescriptionForm(forms.Form):
+    description = forms.CharField(
+        label="What is the disagreement?",
+        help_text="Say what was decided, why you disagree and what you think should happen. Do not include "
+        "more personal details than the other agency needs.",
+        widget=forms.Textarea(attrs={"rows": 8}),
+        max_length=10000,
+        error_messages={
+            "required": "Enter what the disagreement is",
+            "max_length": "The disagreement must be 10,000 characters or fewer",
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(Field.textarea("description", label_size=Size.LARGE, label_tag="h1", rows=8))
+
+
+class AttemptsForm(forms.Form):
+    attempts_so_far = forms.CharField(
+        label="What has been tried so far to resolve it?",
+        help_text="For example, who you talked to in your own agency and in the other agency, and when. "
+        "If nothing has been tried yet, say why.",
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=10000,
+        error_messages={
+            "required": "Enter what has been tried so far, or why nothing has been tried yet",
+            "max_length": "This must be 10,000 characters or fewer",
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(Field.textarea("attempts_so_far", label_size=Size.LARGE, label_tag="h1", rows=6))
+
+
+# Actions on a dispute.
+
+
+class RecordEntryForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="What are you recording?",
+        choices=EntryKind.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select whether this is a discussion, an action or a decision"},
+    )
+    occurred_on = GovDateField("date it happened", past_only=True, label="When did it happen?")
+    text = forms.CharField(
+        label="What happened?",
+        help_text="Who was involved, what was said or done, and what was agreed.",
+        widget=forms.Textarea(attrs={"rows": 8}),
+        max_length=10000,
+        error_messages={"required": "Enter what happened", "max_length": "This must be 10,000 characters or fewer"},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(
+            Field.radios("kind", legend_size=Size.MEDIUM),
+            Field("occurred_on", context={"legend_size": Size.for_legend(Size.MEDIUM)}),
+            Field.textarea("text", label_size=Size.MEDIUM, rows=8),
+        )
+
+
+class ProposeEscalationForm(forms.Form):
+    reason = forms.CharField(
+        label="Why does the dispute need to go to the next stage?",
+        help_text="Your manager and the other agency will see this.",
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=5000,
+        error_messages={
+            "required": "Enter why the dispute needs to go to the next stage",
+            "max_length": "The reason must be 5,000 characters or fewer",
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(Field.textarea("reason", label_size=Size.MEDIUM, rows=6))
+
+
+class DecideEscalationForm(forms.Form):
+    decision = forms.ChoiceField(
+        label="Do you approve the escalation?",
+        choices=[("approve", "Yes, approve it"), ("decline", "No, decline it")],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select whether you approve the escalation"},
+    )
+    reason = forms.CharField(
+        label="If you decline, say why",
+        help_text="The person who asked for the escalation will see this.",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=5000,
+        error_messages={"max_length": "The reason must be 5,000 characters or fewer"},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(
+            Field.radios("decision", legend_size=Size.MEDIUM),
+            Field.textarea("reason", label_size=Size.SMALL, rows=5),
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("decision") == "decline" and not cleaned.get("reason", "").strip():
+            self.add_error("reason", "Enter why you are declining the escalation")
+        return cleaned
+
+
+class ResolutionForm(forms.Form):
+    agreed_outcome = forms.CharField(
+        label="What was agreed?",
+        help_text="Both agencies will see this.",
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=10000,
+        error_messages={"required": "Enter what was agreed", "max_length": "This must be 10,000 characters or fewer"},
+    )
+    outstanding_actions = forms.CharField(
+        label="Actions still to be done (optional)",
+        help_text="Who will do what, and by when.",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=10000,
+        error_messages={"max_length": "This must be 10,000 characters or fewer"},
+    )
+    decided_on = GovDateField("date it was agreed", past_only=True, label="When was it agreed?")
+    convened = forms.ChoiceField(
+        label="Was mediation or a resolution panel used?",
+        choices=[
+            (MediationChoice.NEITHER, "Neither"),
+            (MediationChoice.MEDIATION, "Mediation"),
+            (MediationChoice.PANEL, "A resolution panel"),
+        ],
+        initial=MediationChoice.NEITHER,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select whether mediation or a resolution panel was used"},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(
+            Field.textarea("agreed_outcome", label_size=Size.MEDIUM, rows=6),
+            Field.textarea("outstanding_actions", label_size=Size.MEDIUM, rows=4),
+            Field("decided_on", context={"legend_size": Size.for_legend(Size.MEDIUM)}),
+            Field.radios("convened", legend_size=Size.MEDIUM),
+        )
+
+
+class CloseForm(forms.Form):
+    """Nothing to type: the button is the confirmation."""
+
+    helper = _helper()
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label="Why are you withdrawing the dispute?",
+        help_text="The other agency will see this.",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=5000,
+        error_messages={
+            "required": "Enter why you are withdrawing the dispute",
+            "max_length": "The reason must be 5,000 characters or fewer",
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(Field.textarea("reason", label_size=Size.MEDIUM, rows=5))
+
+
+TIME_PATTERN = re.compile(r"^\s*(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?\s*$", re.IGNORECASE)
+
+
+def parse_time(text: str) -> datetime.time | None:
+    """'5pm', '5:30pm', '17:00', '9.15am', 'midday' or 'noon'; None when it is not a time."""
+    text = text.strip().lower()
+    if text in {"midday", "noon", "12 noon"}:
+        return datetime.time(12, 0)
+    match = TIME_PATTERN.match(text)
+    if not match:
+        return None
+    hour, minute, suffix = int(match.group(1)), int(match.group(2) or 0), match.group(3)
+    if suffix:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if suffix == "pm" else 0)
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        return None
+    if not suffix and match.group(2) is None:
+        return None
+    return datetime.time(hour, minute)
+
+
+class ManualDeadlineForm(forms.Form):
+    due_on = GovDateField("date it is due", label="Date", help_text="For example, 6 5 2026")
+    due_time = forms.CharField(
+        label="Time",
+        help_text="For example, 5pm or 17:00",
+        max_length=10,
+        error_messages={"required": "Enter the time it is due"},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(
+            Field("due_on", context={"legend_size": Size.for_legend(Size.SMALL)}),
+            Field.text("due_time", label_size=Size.SMALL, field_width=5),
+        )
+
+    def clean_due_time(self) -> datetime.time:
+        value = parse_time(self.cleaned_data["due_time"])
+        if value is None:
+            raise forms.ValidationError("Enter a time like 5pm or 17:00")
+        return value
+
+
+class ExtendDeadlineForm(forms.Form):
+    working_days = forms.IntegerField(
+        label="How many working days should it be extended by?",
+        min_value=1,
+        max_value=60,
+        error_messages={
+            "required": "Enter the number of working days",
+            "invalid": "Number of working days must be a whole number, like 5",
+            "min_value": "Extend by at least 1 working day",
+            "max_value": "Extend by at most 60 working days",
+        },
+    )
+    reason = forms.CharField(
+        label="Why is it extended?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        error_messages={"required": "Enter why the deadline is extended"},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["working_days"].widget = forms.TextInput(attrs={"inputmode": "numeric", "spellcheck": "false"})
+        self.helper = _helper(
+            Field.text("working_days", label_size=Size.SMALL, field_width=3),
+            Field.textarea("reason", label_size=Size.SMALL, rows=3),
+        )
+
+
+class PauseDeadlineForm(forms.Form):
+    reason = forms.CharField(
+        label="Why is it paused?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        error_messages={"required": "Enter why the deadline is paused"},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(Field.textarea("reason", label_size=Size.SMALL, rows=3))
+
+
+class ResumeDeadlineForm(forms.Form):
+    reason = forms.CharField(
+        label="Why is it restarted?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        error_messages={"required": "Enter why the deadline is restarted"},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(Field.textarea("reason", label_size=Size.SMALL, rows=3))

@@ -1,0 +1,18 @@
+"""Escalations waiting for this person's decision. The decision itself is posted to the dispute's decide view."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from escalation.inbox import approvals_for
+
+from ..dispute_page import proposal
+
+
+@login_required
+@require_GET
+def queue(request: HttpRequest) -> HttpResponse:
+    waiting = [(dispute, proposal(dispute)) for dispute in approvals_for(request.user)]
+    return render(request, "escalation/approvals.html", {"waiting": waiting, "now": timezone.now()})

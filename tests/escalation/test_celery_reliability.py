@@ -1,0 +1,168 @@
+"""Deadlines and e-mail under failure: real Redis, a real Celery worker and beat, real PostgreSQL, real SMTP.
+
+Judged by work done (deadlines recorded, e-mails counted at the SMTP catcher by notification id), never by
+a live PID. Worker and beat run on the test database with one-second schedules (tests/fixtures_services.py).
+"""
+
+import datetime
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from django.db import connection
+from django.db.models import Count
+from django.utils import timezone
+
+from escalation.celery import app as celery_app
+from escalation.delivery import undeliverable_for_partnership
+from escalation.models import AuditEvent, Deadline, Notification
+from tests.conftest import build_world
+from tests.fixtures_services import ROOT, bulk_due_deadlines, database_url_for_subprocesses, wait_until
+
+Status = Notification.EmailStatus
+
+
+def outbox_rows(world, users) -> list[Notification]:
+    dispute = world.raise_dispute(now=timezone.now() - datetime.timedelta(hours=2))
+    Notification.objects.all().delete()
+    now = timezone.now()
+    return [
+        Notification.objects.create(
+            dispute=dispute,
+            recipient=user,
+            event="deadline_breached",
+            headline=f"{dispute.reference}: deadline missed",
+            created_at=now,
+            email_next_attempt_at=now,
+        )
+        for user in users
+    ]
+
+
+def emails_settled(ids) -> bool:
+    rows = Notification.objects.filter(pk__in=ids)
+    return not rows.filter(email_status__in=[Status.PENDING, Status.FAILED]).exists()
+
+
+def assert_each_sent_exactly_once(smtp, ids) -> None:
+    time.sleep(1)  # time for a duplicate, if there were going to be one
+    counts = smtp.handler.counts()
+    assert {nid: counts.get(str(nid), 0) for nid in ids} == dict.fromkeys(ids, 1)
+    assert set(counts) <= {str(nid) for nid in Notification.objects.values_list("id", flat=True)}
+
+
+@pytest.mark.services
+def test_a_worker_killed_mid_delivery_loses_nothing_and_sends_nothing_twice(celery_stack, smtp_catcher, redis_server):
+    world = build_world("bcssp", "KILL")
+    users = [world.teacher, world.head, world.senior, world.team_manager, world.social_worker, world.service_manager]
+    rows = outbox_rows(world, users)
+    ids = [row.pk for row in rows]
+    stalled = world.team_manager
+    smtp_catcher.handler.stall_once[stalled.email] = 30  # the worker is mid-conversation when killed
+    celery_stack.start_worker()  # no beat: the killed task's own message must come back
+    with celery_app.connection_for_write(redis_server.url) as broker:
+        for notification_id in ids:
+            celery_app.send_task("escalation.deliver_notification", args=[notification_id], connection=broker)
+    wait_until(smtp_catcher.handler.stalled.is_set, timeout=60, message="the worker to reach the stalled address")
+    killed = celery_stack.kill_worker_child()
+    wait_until(lambda: emails_settled(ids), timeout=90, message="every e-mail to be sent after the kill")
+    assert_each_sent_exactly_once(smtp_catcher, ids)
+    assert set(Notification.objects.filter(pk__in=ids).values_list("email_status", flat=True)) == {Status.SENT}
+    assert Notification.objects.get(recipient=stalled).email_attempts == 2
+    assert killed not in celery_stack.worker_children()
+    assert "SIGKILL" in celery_stack.log("worker")
+
+
+@pytest.mark.services
+def test_redis_stopped_during_a_sweep_and_restarted_loses_nothing(celery_stack, smtp_catcher, redis_server):
+    world = build_world("bcssp", "REDIS")
+    first = bulk_due_deadlines(world, 60, due_at=timezone.now() - datetime.timedelta(hours=1), tag="R1")
+    # Small batches, so that the sweep is seen part-way through.
+    env = {"DEADLINE_SWEEP_BATCH_SIZE": "5"}
+    celery_stack.start_worker(**env)
+    celery_stack.start_beat(**env)
+
+    def breached(rows) -> int:
+        return Deadline.objects.filter(pk__in=[r.pk for r in rows], breached_at__isnull=False).count()
+
+    part_way = wait_until(lambda: breached(first) or None, timeout=60, interval=0.02, message="the first sweep")
+    redis_server.stop()  # SIGKILL: whatever Redis held (queued sweeps and e-mails) is gone
+    assert part_way < len(first), "Redis should go down while the sweep is still running"
+    second = bulk_due_deadlines(world, 20, due_at=timezone.now() - datetime.timedelta(minutes=1), tag="R2")
+    time.sleep(3)  # beat ticks while Redis is down
+    redis_server.start()
+
+    everything = first + second
+    wait_until(lambda: breached(everything) == len(everything), timeout=90, message="every deadline breached")
+    notices = Notification.objects.filter(deadline__in=everything, event="deadline_breached")
+    wait_until(lambda: emails_settled(notices.values("id")), timeout=90, message="every breach e-mail sent")
+    per_deadline = notices.values("deadline").annotate(n=Count("id"), people=Count("recipient", distinct=True))
+    assert len(per_deadline) == len(everything)
+    assert {(row["n"], row["people"]) for row in per_deadline} == {(2, 2)}  # head and team manager, once each
+    assert AuditEvent.objects.filter(action="deadline.breached").count() == len(everything)
+    assert_each_sent_exactly_once(smtp_catcher, list(notices.values_list("id", flat=True)))
+
+
+@pytest.mark.services
+def test_smtp_refusing_or_timing_out_keeps_mail_queued_retries_and_marks_a_dead_address(
+    celery_stack, smtp_catcher, redis_server
+):
+    world = build_world("bcssp", "SMTP")
+    good, refused, busy, slow = world.teacher, world.head, world.team_manager, world.social_worker
+    rows = {row.recipient_id: row for row in outbox_rows(world, [good, refused, busy, slow])}
+    smtp_catcher.handler.refuse.add(refused.email)
+    smtp_catcher.handler.temporary[busy.email] = 2
+    smtp_catcher.handler.stall_once[slow.email] = 5  # longer than the worker's EMAIL_TIMEOUT
+    celery_stack.start_worker(EMAIL_TIMEOUT="2")
+    celery_stack.start_beat()
+    ids = [row.pk for row in rows.values()]
+    wait_until(lambda: emails_settled(ids), timeout=90, message="every e-mail sent or given up")
+    status = dict(Notification.objects.filter(pk__in=ids).values_list("recipient_id", "email_status"))
+    assert status == {
+        good.pk: Status.SENT,
+        refused.pk: Status.UNDELIVERABLE,
+        busy.pk: Status.SENT,
+        slow.pk: Status.SENT,
+    }
+    assert Notification.objects.get(pk=rows[busy.pk].pk).email_attempts == 3
+    assert Notification.objects.get(pk=rows[slow.pk].pk).email_attempts == 2
+    assert [n.pk for n in undeliverable_for_partnership(world.partnership)] == [rows[refused.pk].pk]
+    notice = Notification.objects.get(event="email_undeliverable")
+    assert notice.recipient == world.business_manager
+    wait_until(lambda: emails_settled([notice.pk]), timeout=30, message="the business manager's e-mail")
+    assert_each_sent_exactly_once(smtp_catcher, [rows[u.pk].pk for u in (good, busy, slow)] + [notice.pk])
+    assert str(rows[refused.pk].pk) not in smtp_catcher.handler.counts()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SKIP LOCKED is proven on PostgreSQL (make test)")
+def test_two_sweep_processes_at_once_over_1000_due_deadlines_handle_each_once(transactional_db):
+    world = build_world("bcssp", "PROC")
+    rows = bulk_due_deadlines(world, 1000, due_at=timezone.now() - datetime.timedelta(hours=1))
+    now = timezone.now().isoformat()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "escalation.settings.local", "DEBUG": "0", "REDIS_URL": ""}
+    env.update(DATABASE_URL=database_url_for_subprocesses(), DEADLINE_SWEEP_BATCH_SIZE="50")
+    command = [sys.executable, "manage.py", "sweep_deadlines", "--now", now]
+    start = threading.Barrier(2)
+    outputs: list = [None, None]
+
+    def run(index: int) -> None:
+        start.wait()
+        outputs[index] = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(out.returncode == 0 for out in outputs), [out.stderr[-2000:] for out in outputs]
+    results = [json.loads(out.stdout.strip().splitlines()[-1]) for out in outputs]
+    assert sum(r["breached"] for r in results) == 1000
+    assert sum(r["notifications_queued"] for r in results) == 2000
+    assert Deadline.objects.filter(pk__in=[r.pk for r in rows], breached_at__isnull=False).count() == 1000
+    per_deadline = Notification.objects.values("deadline").annotate(n=Count("id"))
+    assert {row["n"] for row in per_deadline} == {2} and len(per_deadline) == 1000
+    assert AuditEvent.objects.filter(action="deadline.breached").count() == 1000

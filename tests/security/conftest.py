@@ -1,0 +1,21 @@
+"""Helpers for the security tests."""
+
+import time
+
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's
+
+
+def totp_code(device: TOTPDevice, offset_steps: int = 0) -> str:
+    """The code an authenticator app holding this device's key shows now (or some steps away)."""
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, 0)
+    totp.time = time.time() + offset_steps * device.step
+    return f"{totp.token():0{device.digits}d}"
+
+
+def wrong_code(device: TOTPDevice) -> str:
+    """A 6-digit code the device will not accept at any step its tolerance allows now."""
+    accepted = {totp_code(device, step) for step in range(-3, 4)}
+    return next(code for code in (f"{n:06d}" for n in range(123456, 1000000)) if code not in accepted)

@@ -1,0 +1,138 @@
+"""django-axes: repeated failed sign-ins lock the username, with a clear message, until the cool-off ends."""
+
+import datetime
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+
+from tests.conftest import london
+
+from .conftest import PASSWORD
+
+START = london(2026, 3, 2, 9, 0)
+
+
+def sign_in(client: Client, username: str, password: str, **extra):
+    return client.post(reverse("login"), {"username": username, "password": password}, **extra)
+
+
+def fail(client: Client, username: str, times: int, **extra) -> None:
+    for _ in range(times):
+        response = sign_in(client, username, "not the password", **extra)
+        assert response.status_code == 200
+        assert "Please enter a correct username and password" in response.content.decode()
+
+
+def lock(client: Client, username: str) -> None:
+    """Fails up to the limit: the last failure is answered with the lockout page."""
+    fail(client, username, settings.AXES_FAILURE_LIMIT - 1)
+    assert sign_in(client, username, "not the password").status_code == 429
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(START, tick=False) as traveller:
+        yield traveller
+
+
+def test_failures_up_to_the_limit_only_say_the_password_is_wrong(bcssp, clock):
+    client = Client()
+    fail(client, bcssp.teacher.username, settings.AXES_FAILURE_LIMIT - 1)
+    response = sign_in(client, bcssp.teacher.username, PASSWORD)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("home")
+
+
+def test_too_many_failures_lock_the_account_with_a_clear_message_on_the_sign_in_page(bcssp, clock):
+    client = Client()
+    lock(client, bcssp.teacher.username)
+    response = sign_in(client, bcssp.teacher.username, PASSWORD)
+    page = response.content.decode()
+    assert response.status_code == 429
+    assert '<h1 class="govuk-heading-l">Sign in</h1>' in page
+    assert "govuk-error-summary" in page
+    assert "Your account is locked for 15 minutes" in page
+    assert "Error: Sign in" in page  # the page title says there is an error
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_lockout_holds_from_another_address(bcssp, clock):
+    lock(Client(), bcssp.teacher.username)
+    response = sign_in(Client(), bcssp.teacher.username, PASSWORD, REMOTE_ADDR="198.51.100.7")
+    assert response.status_code == 429
+    assert "Your account is locked" in response.content.decode()
+
+
+def test_the_lockout_ends_after_the_cool_off(bcssp, clock):
+    client = Client()
+    lock(client, bcssp.teacher.username)
+    clock.shift(settings.AXES_COOLOFF_TIME - datetime.timedelta(seconds=30))
+    assert sign_in(client, bcssp.teacher.username, PASSWORD).status_code == 429
+    # A failed attempt during the lockout starts the cool-off again.
+    clock.shift(settings.AXES_COOLOFF_TIME + datetime.timedelta(seconds=1))
+    response = sign_in(client, bcssp.teacher.username, PASSWORD)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("home")
+
+
+def test_a_successful_sign_in_clears_the_count(bcssp, clock):
+    client = Client()
+    fail(client, bcssp.teacher.username, settings.AXES_FAILURE_LIMIT - 1)
+    assert sign_in(client, bcssp.teacher.username, PASSWORD).status_code == 302
+    client.post(reverse("logout"))
+    fail(client, bcssp.teacher.username, settings.AXES_FAILURE_LIMIT - 1)
+    assert sign_in(client, bcssp.teacher.username, PASSWORD).status_code == 302
+
+
+def test_the_admin_signs_in_through_the_same_page(bcssp):
+    response = Client().get("/admin/login/?next=/admin/")
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('login')}?next=/admin/"
+
+
+def test_argon2_is_the_first_password_hasher_outside_tests():
+    from escalation.settings import base
+
+    assert base.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    from django.contrib.auth.hashers import Argon2PasswordHasher
+
+    encoded = Argon2PasswordHasher().encode("correct horse battery staple", "saltsaltsalt")
+    assert encoded.startswith("argon2$argon2id$")
+    assert Argon2PasswordHasher().verify("correct horse battery staple", encoded)
+
+
+def test_django_password_validators_refuse_weak_passwords():
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    from escalation.settings import base
+
+    names = {validator["NAME"].rsplit(".", 1)[1] for validator in base.AUTH_PASSWORD_VALIDATORS}
+    assert {"MinimumLengthValidator", "CommonPasswordValidator", "NumericPasswordValidator"} <= names
+    for weak in ("password123", "12345678901234", "short"):
+        with pytest.raises(ValidationError):
+            validate_password(weak)
+
+
+@pytest.mark.parametrize("username", ["A" * 12000, "bcssp-\x00teacher", "ﷺ" * 150, " "])
+def test_hostile_usernames_get_the_usual_message_and_are_still_counted(bcssp, username):
+    from axes.models import AccessAttempt
+
+    response = sign_in(Client(), username, "not the password")
+    assert response.status_code == 200
+    assert "govuk-error-summary" in response.content.decode()
+    assert all(len(attempt.username or "") <= 150 for attempt in AccessAttempt.objects.all())
+
+
+def test_the_lockout_counts_a_safe_form_of_the_username():
+    from django.test import RequestFactory
+
+    from escalation.accounts.backends import lockout_username
+
+    request = RequestFactory().post("/sign-in/", {"username": "x" * 500})
+    assert lockout_username(request, None) == "x" * 150
+    assert lockout_username(request, {"username": "a\x00b"}) == "ab"
+    assert lockout_username(RequestFactory().post("/sign-in/", {}), None) is None
