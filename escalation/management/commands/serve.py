@@ -60,7 +60,7 @@ def startup_lines(redis_url: str, interval: float) -> list[str]:
     return [
         f"Deadlines: no REDIS_URL, so this process sweeps deadlines and sends notifications itself every "
         f"{interval:g} seconds (the embedded default; no Celery or Redis needed).",
-        f"E-mail: {settings.EMAIL_BACKEND.rsplit('.', 2)[-2]} backend.",
+        _email_line(),
     ]
 
 
@@ -90,6 +90,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         reloading = options["reload"]
+        if "SITE_URL" not in os.environ:
+            # Links in notifications point at this server unless the environment names another.
+            settings.SITE_URL = f"http://{options['host']}:{options['port']}"
         # With the reloader the code runs in a child process (RUN_MAIN=true): start the thread there only.
         serving_process = not reloading or os.environ.get("RUN_MAIN") == "true"
         if serving_process:
@@ -99,3 +102,10 @@ class Command(BaseCommand):
             if not settings.REDIS_URL:
                 EmbeddedEnforcer(interval).start()
         call_command("runserver", f"{options['host']}:{options['port']}", use_reloader=reloading)
+
+
+def _email_line() -> str:
+    backend = settings.EMAIL_BACKEND.rsplit(".", 2)[-2]
+    if backend == "filebased":
+        return f"E-mail: written as files to {settings.EMAIL_FILE_PATH}/ (nothing is sent)."
+    return f"E-mail: {backend} backend."
