@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from . import delivery
+from .retention import apply_retention
 from .sweep import sweep
 
 
@@ -20,6 +21,16 @@ def sweep_deadlines() -> dict[str, int]:
 @shared_task(name="escalation.deliver_due")
 def deliver_due() -> dict[str, int]:
     return delivery.deliver_due(now=timezone.now())
+
+
+@shared_task(name="escalation.apply_retention")
+def apply_retention_daily() -> dict[str, int]:
+    """Remove closed disputes past each partnership's retention period (audited)."""
+    runs = apply_retention(now=timezone.now())
+    return {
+        "removed": sum(len(run.removals) - len(run.failed) for run in runs),
+        "failed": sum(len(run.failed) for run in runs),
+    }
 
 
 @shared_task(bind=True, name="escalation.deliver_notification", max_retries=None)

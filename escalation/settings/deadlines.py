@@ -67,4 +67,6 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": NOTIFICATION_DELIVERY_SECONDS,
         "options": {"expires": max(5 * NOTIFICATION_DELIVERY_SECONDS, 10)},
     },
+    # Once a day, in UTC like every schedule here: removal needs no particular hour.
+    "apply-retention": {"task": "escalation.apply_retention", "schedule": 24 * 60 * 60},
 }

@@ -55,7 +55,7 @@ class GovDateField(DateInputField):
             raise forms.ValidationError(f"Year must include 4 numbers, for example {timezone.localdate().year}")
         try:
             value = datetime.date(int(year), int(month), int(day))
-        except ValueError:
+        except (ValueError, OverflowError):
             raise forms.ValidationError(f"{title} must be a real date") from None
         if self.past_only and value > timezone.localdate():
             raise forms.ValidationError(f"{title} must be today or in the past")

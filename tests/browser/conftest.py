@@ -6,6 +6,10 @@ journeys also check, at every Tab stop, that the focused element shows the GOV.U
 Findings are collected per journey and reported together by `Journey.assert_clean()`, so one run
 lists every problem rather than the first.
 
+The app's Content Security Policy stays on: axe is injected through Playwright's `page.evaluate` (the
+DevTools protocol), which the page's CSP does not govern, so no `bypass_csp` is needed. A CSP
+violation by the app itself is logged in the console, and console errors fail the journey too.
+
 Each person in a journey has their own browser context (their own cookies), as people on different
 computers would; one Chromium is shared by all the browser tests.
 """
@@ -22,10 +26,6 @@ from axe_playwright_python.sync_playwright import Axe
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Browser, Download, Page, sync_playwright
-
-# Playwright's sync API runs an asyncio loop in this thread; Django would then refuse ORM calls made by
-# the test itself (building the world, reading a TOTP device). They are ordinary blocking calls here.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -178,7 +178,8 @@ class Person:
     def _console(self, message) -> None:
         url = message.location.get("url", "")
         # Chromium asks for /favicon.ico by itself (the app has none), and logs an error status the test asked for.
-        if message.type == "error" and not url.endswith("/favicon.ico") and url != self.expected_error_url:
+        expected = url.endswith("/favicon.ico") or bool(self.expected_error_url) and url == self.expected_error_url
+        if message.type == "error" and not expected:
             self.journey.script_errors.append(f"{self.label} on {self.page.url}: {message.text}")
 
     @property
@@ -369,7 +370,11 @@ def browser() -> Iterator[Browser]:
         if os.environ.get("CI"):
             pytest.fail(f"{message}: CI must run the browser tests (.ci/run installs the chromium package).")
         pytest.skip(f"{message}; the browser tests run in CI.")
-    with sync_playwright() as playwright:
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        # Playwright's sync API runs an asyncio loop in this thread, and Django then refuses the ORM calls the
+        # tests make (building the world, reading a TOTP device): ordinary blocking calls here. Set only while
+        # the browser is open, so no other test (nor `check --deploy` run from one) inherits it.
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()

@@ -27,6 +27,7 @@ FAULTS_JS = """
   link.textContent = 'A link with no focus style';
   link.style.outline = 'none';
   main.prepend(link, input, image);
+  main.insertAdjacentHTML('beforeend', '<p style="color: red">An inline style the policy refuses</p>');
   setTimeout(() => { throw new Error('a script failed'); });
 }
 """
@@ -46,6 +47,7 @@ def test_the_checks_report_what_they_are_there_to_find(journey):
     assert {"image-alt", "label"} <= rules, walk.violations
     assert any("A link with no focus style" in problem for problem in walk.focus_problems), walk.focus_problems
     assert any("a script failed" in error for error in walk.script_errors), walk.script_errors
+    assert any("Content Security Policy" in error for error in walk.script_errors), walk.script_errors
     with pytest.raises(pytest.fail.Exception, match="image-alt"):
         walk.assert_clean()
 

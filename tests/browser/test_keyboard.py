@@ -101,11 +101,6 @@ def test_a_mistake_is_found_and_put_right_by_keyboard_with_nothing_lost(journey)
     walk.assert_clean()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="templates/includes/error_summary.html links an error on the whole date to the date input's "
-    "<div> (#id_occurred_on), which cannot take focus; GOV.UK links it to the day field (#id_occurred_on_0).",
-)
 def test_the_error_link_for_a_date_that_does_not_exist_moves_focus_to_the_day(journey):
     world = build_world("bcssp", "DATE")
     dispute = world.raise_dispute(now=timezone.now())

@@ -84,6 +84,8 @@ HOSTILE = [
     "true",
     "[]",
 ]
+#: A month or day too big for datetime.date: OverflowError, not ValueError.
+BEYOND_C_INT = str(2**31)
 #: Text without lone surrogates (they cannot be sent in a request at all).
 TEXT = st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=120)
 NOISE = st.one_of(st.sampled_from(HOSTILE), TEXT, st.integers(-(10**15), 10**15).map(str))
@@ -221,6 +223,7 @@ ENTRY = form(kind=field("discussion", "action", "decision"), text=field("We met 
 @fuzz
 @given(data=ENTRY)
 @example(data=good({"kind": "action", "text": " Visited at home. ", **valid_date("occurred_on")}))
+@example(data={"kind": "action", "text": "x", **valid_date("occurred_on"), "occurred_on_1": BEYOND_C_INT})
 def test_record_entry(world, dispute, data):
     client = signed_in(world.teacher)
 
@@ -321,6 +324,7 @@ DEADLINE = form(
 @given(data=DEADLINE)
 @example(data=good({"change": "extend", "extend-working_days": "3", "extend-reason": "Waiting for a meeting."}))
 @example(data=good({"change": "pause", "pause-reason": "Court proceedings."}))
+@example(data={"change": "set", **valid_date("set-due_on"), "set-due_on_1": BEYOND_C_INT})
 def test_deadline_changes(world, dispute, data):
     row = dispute.deadlines.filter(closed_at__isnull=True).order_by("pk").first()
     url = reverse("dispute-deadline", kwargs={"reference": dispute.reference, "deadline_id": row.pk})

@@ -160,3 +160,16 @@ def test_the_removal_is_not_recorded_against_the_audit_of_other_disputes(dispute
     removal_events = AuditEvent.objects.filter(action="dispute.removed")
     assert {event.dispute_id_value for event in removal_events} == {disputes["closed"].pk, disputes["withdrawn"].pk}
     assert {event.partnership_id for event in removal_events} == {disputes["closed"].partnership_id}
+
+
+def test_beat_runs_retention_daily_through_a_task(disputes):
+    import time_machine
+    from django.conf import settings
+
+    from escalation.tasks import apply_retention_daily
+
+    schedule = settings.CELERY_BEAT_SCHEDULE["apply-retention"]
+    assert schedule["task"] == apply_retention_daily.name and schedule["schedule"] == 24 * 60 * 60
+    with time_machine.travel(FINISHED + datetime.timedelta(days=DAYS + 1), tick=False):
+        assert apply_retention_daily() == {"removed": 2, "failed": 0}
+    assert set(Dispute.objects.values_list("state", flat=True)) == {"raised", "resolved"}

@@ -177,3 +177,11 @@ def test_subject_details_and_people_involved_are_shown(bcssp, client_for):
     assert 'Child protection plan</dt><dd class="govuk-summary-list__value">Yes' in subject
     participants = html.split('id="participants"')[1].split("</table>")[0]
     assert bcssp.teacher.get_full_name() in participants and bcssp.teacher.email in participants
+
+
+@pytest.mark.parametrize("persona, sees_link", [("business_manager", True), ("chair", True), ("teacher", False)])
+def test_only_partnership_oversight_is_offered_who_has_looked(bcssp, client_for, persona, sees_link):
+    dispute = bcssp.raise_dispute()
+    audit_url = reverse("dispute-audit", args=[dispute.reference])
+    response = client_for(getattr(bcssp, persona)).get(url(dispute))
+    assert (audit_url in page_text(response)) is sees_link

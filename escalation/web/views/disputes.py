@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from escalation import audit, deadline_changes, services
 from escalation.models import Dispute
-from escalation.permissions import ActionRefused, allowed_actions, require
+from escalation.permissions import ActionRefused, allowed_actions, oversight_roles, require
 from escalation.selectors import get_dispute_for
 from policies.calendar import LONDON
 from policies.models import DeadlineKind
@@ -56,6 +56,7 @@ def detail(request: HttpRequest, reference: str) -> HttpResponse:
             "proposal": dispute_page.proposal(dispute),
             "outcome": getattr(dispute, "outcome", None),
             "snapshots": dispute.record_snapshots.defer("pdf").order_by("produced_at", "pk"),
+            "sees_viewers": bool(oversight_roles(request.user, dispute)),
             "crumbs": [("Home", reverse("home")), (f"Dispute {dispute.reference}", "")],
         },
     )
