@@ -38,16 +38,49 @@ def _locked(deadline: Deadline) -> tuple[Dispute, Deadline]:
     return dispute, row
 
 
-def _check_adjustable(row: Deadline, reason: str) -> None:
+#: The permission (see escalation.permissions) each change of a deadline needs.
+CHANGE_PERMISSIONS = {
+    "set": "set_manual_deadline",
+    "extend": "adjust_deadline",
+    "pause": "adjust_deadline",
+    "resume": "adjust_deadline",
+}
+
+
+def refusal(row: Deadline, change: str) -> str | None:
+    """Why the deadline cannot take this change now, whoever asks; None when it can.
+
+    The one rule for the services here and for the changes the dispute's page offers.
+    """
     if row.closed_at is not None:
-        raise ActionRefused("This deadline is no longer open, so it cannot be changed.")
-    if row.rule.kind == DeadlineKind.CALENDAR_HOURS:
-        raise ActionRefused(
+        return "This deadline is no longer open, so it cannot be changed."
+    kind = row.rule.kind
+    if change == "set":
+        return None if kind == DeadlineKind.MANUAL else "Only a deadline the policy leaves to the chair is set by hand."
+    if kind == DeadlineKind.CALENDAR_HOURS:
+        return (
             "The 24-hour deadline for a risk of immediate harm cannot be extended or paused: the risk needs action now."
         )
-    if row.rule.kind == DeadlineKind.MANUAL:
-        raise ActionRefused("This deadline is set by the chair: ask the chair to set a new date instead.")
-    if not reason.strip():
+    if kind == DeadlineKind.MANUAL:
+        return "This deadline is set by the chair: ask the chair to set a new date instead."
+    if change == "pause" and row.paused_at is not None:
+        return "This deadline is already paused."
+    if change == "pause" and row.breached_at is not None:
+        return "This deadline has already been missed: extend it instead of pausing it."
+    if change == "resume" and row.paused_at is None:
+        return "This deadline is not paused."
+    return None
+
+
+def possible_changes(row: Deadline) -> list[str]:
+    return [change for change in CHANGE_PERMISSIONS if refusal(row, change) is None]
+
+
+def _check(row: Deadline, change: str, reason: str | None = None) -> None:
+    problem = refusal(row, change)
+    if problem:
+        raise ActionRefused(problem)
+    if reason is not None and not reason.strip():
         raise ActionRefused("Give a reason: everyone involved in the dispute will be able to read it.")
 
 
@@ -93,7 +126,7 @@ def extend_deadline(
     now = now or timezone.now()
     dispute, row = _locked(deadline)
     require(by, dispute, "adjust_deadline")
-    _check_adjustable(row, reason)
+    _check(row, "extend", reason)
     if not isinstance(working_days, int) or not 1 <= working_days <= MAX_EXTENSION_DAYS:
         raise ActionRefused(f"Extend by a whole number of working days from 1 to {MAX_EXTENSION_DAYS}.")
     before = _state(row)
@@ -129,11 +162,7 @@ def pause_deadline(*, deadline: Deadline, by, reason: str, now: datetime.datetim
     now = now or timezone.now()
     dispute, row = _locked(deadline)
     require(by, dispute, "adjust_deadline")
-    _check_adjustable(row, reason)
-    if row.paused_at is not None:
-        raise ActionRefused("This deadline is already paused.")
-    if row.breached_at is not None:
-        raise ActionRefused("This deadline has already been missed: extend it instead of pausing it.")
+    _check(row, "pause", reason)
     before = _state(row)
     row.paused_at = now
     row.save(update_fields=["paused_at"])
@@ -158,10 +187,7 @@ def resume_deadline(*, deadline: Deadline, by, reason: str = "", now: datetime.d
     now = now or timezone.now()
     dispute, row = _locked(deadline)
     require(by, dispute, "adjust_deadline")
-    if row.closed_at is not None:
-        raise ActionRefused("This deadline is no longer open, so it cannot be changed.")
-    if row.paused_at is None:
-        raise ActionRefused("This deadline is not paused.")
+    _check(row, "resume")
     before = _state(row)
     paused_days = calendar_for(dispute.partnership).working_days_between(row.paused_at, now)
     row.extended_days += paused_days

@@ -204,3 +204,17 @@ class TestCalendarChanges:
         assert row.due_at == london(2026, 3, 5, 17)  # still 2 working days: the version it was raised under
         newer = bcssp.raise_dispute(now=RAISED)
         assert stage_1(newer).due_at == london(2026, 3, 12, 17)  # 7 working days, skipping the closure
+
+
+def test_one_rule_says_which_changes_each_deadline_can_take(bcssp, dispute):
+    from escalation.deadline_changes import possible_changes
+
+    row = stage_1(dispute)
+    assert possible_changes(row) == ["extend", "pause"]
+    pause_deadline(deadline=row, by=bcssp.business_manager, reason="Waiting for a strategy meeting.", now=RAISED)
+    row.refresh_from_db()
+    assert possible_changes(row) == ["extend", "resume"]
+    harm = bcssp.raise_dispute(immediate_harm=True, now=RAISED).deadlines.get(rule__name="immediate-harm")
+    assert possible_changes(harm) == []
+    row.closed_at = RAISED
+    assert possible_changes(row) == []

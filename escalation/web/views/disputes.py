@@ -22,7 +22,6 @@ from escalation.models import Dispute
 from escalation.permissions import ActionRefused, allowed_actions, oversight_roles, require
 from escalation.selectors import get_dispute_for
 from policies.calendar import LONDON
-from policies.models import DeadlineKind
 
 from .. import dispute_page, forms
 from ..display import london_moment
@@ -284,37 +283,21 @@ def _change_deadline(request: HttpRequest, dispute: Dispute, row, choice: str, d
 
 
 def deadline_choices(actions: set[str], row) -> list[str]:
-    """The changes the page offers for this deadline.
-
-    The services still decide; this only leaves out what they would refuse anyway: the 24-hour and
-    hand-set deadlines are not extended or paused, and a deadline already missed is extended, not paused.
-    """
-    choices = []
-    if not row.is_open:
-        return choices
-    if "set_manual_deadline" in actions and row.rule.kind == DeadlineKind.MANUAL:
-        choices.append("set")
-    if "adjust_deadline" in actions and row.rule.kind == DeadlineKind.WORKING_DAYS:
-        choices.append("extend")
-        if row.paused_at:
-            choices.append("resume")
-        elif not row.breached_at:
-            choices.append("pause")
-    return choices
+    """The changes the page offers for this deadline: what it can take that this person may make."""
+    return [
+        change
+        for change in deadline_changes.possible_changes(row)
+        if deadline_changes.CHANGE_PERMISSIONS[change] in actions
+    ]
 
 
 def _why_unchangeable(actions: set[str], row) -> str:
-    if not row.is_open:
-        return "This deadline is no longer open, so it cannot be changed."
-    if actions & {"adjust_deadline", "set_manual_deadline"}:
-        if row.rule.kind == DeadlineKind.CALENDAR_HOURS:
-            return "The 24-hour deadline for a risk of immediate harm cannot be extended or paused."
-        if row.rule.kind == DeadlineKind.MANUAL:
-            return "Only the partnership chair sets this deadline."
-        return "Only the partnership business manager can extend or pause this deadline."
-    return (
+    permitted = [change for change, needs in deadline_changes.CHANGE_PERMISSIONS.items() if needs in actions]
+    reasons = [deadline_changes.refusal(row, change) for change in permitted]
+    return next(
+        (reason for reason in reasons if reason),
         "Only the partnership business manager can extend or pause a deadline, and only the partnership chair "
-        "can set one the policy leaves to them, while the dispute is open."
+        "can set one the policy leaves to them, while the dispute is open.",
     )
 
 
