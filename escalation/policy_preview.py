@@ -11,6 +11,7 @@ import datetime
 from dataclasses import dataclass
 
 from agencies.models import Partnership
+from escalation.conditions import Facts, condition_value
 from policies.calendar import LONDON, calendar_for
 from policies.models import Condition, DeadlineKind, DeadlineRule, PolicyVersion, Stage
 
@@ -51,13 +52,10 @@ class Preview:
 
 def _condition(rule: DeadlineRule, immediate_harm: bool) -> tuple[bool, str]:
     """(applies, only-if text) for a rule's condition, given what the preview knows."""
-    if rule.condition == Condition.ALWAYS:
-        return True, ""
-    if rule.condition == Condition.IMMEDIATE_HARM:
-        return immediate_harm, ""
-    if rule.condition == Condition.NOT_IMMEDIATE_HARM:
-        return not immediate_harm, ""
-    return True, Condition(rule.condition).label
+    value = condition_value(rule.condition, Facts(immediate_harm=immediate_harm))
+    if value is None:
+        return True, Condition(rule.condition).label
+    return value, ""
 
 
 def preview_deadlines(

@@ -4,9 +4,10 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from agencies.models import Partnership
+from escalation.conditions import Facts, condition_value
 from escalation.deadlines import anchor_time, compute_due
 from policies.calendar import WorkingCalendar, calendar_for
-from policies.models import Condition, Policy
+from policies.models import Policy
 
 PARTNERSHIP_DEFAULT_DAYS = 5
 
@@ -56,15 +57,10 @@ class Command(BaseCommand):
                 raise CommandError(f"--enter {item!r}: policy {slug} has no stage {stage}")
             entries[int(stage)] = _moment(when, f"--enter {stage}")
         calendar, default_days = self._calendar(policy, partnership)
-        facts = {
-            Condition.ALWAYS: True,
-            Condition.IMMEDIATE_HARM: immediate_harm,
-            Condition.NOT_IMMEDIATE_HARM: not immediate_harm,
-            Condition.CHILD: subject == "child",
-            Condition.ADULT: subject == "adult",
-        }
+        # Only what the command is told is known; a rule on anything else is listed, as it may apply.
+        facts = Facts(immediate_harm=immediate_harm, subject_kind=subject)
         for rule in version.deadline_rules.all():
-            if not facts.get(rule.condition, True):
+            if condition_value(rule.condition, facts) is False:
                 continue
             anchor_at = anchor_time(rule, raised_at, entries)
             due = compute_due(rule, anchor_at, calendar, default_days) if anchor_at else None
