@@ -84,7 +84,9 @@ def build_partnership():
 
 def add_disputes(partnership, agencies, raiser, start: int, stop: int) -> None:
     """Disputes `start`..`stop`-1: a subject each, and an open breached deadline on one in ten."""
-    from escalation.models import Deadline, Dispute, DisputeState, Subject
+    from escalation.deadlines.models import Deadline
+    from escalation.disputes.models import Dispute, Subject
+    from policies.vocabulary import DisputeState
 
     version = partnership.policy.current_version
     # The bcssp policy's single-stage rules (stage-1 to stage-4): one per stage.

@@ -91,7 +91,8 @@ def build_partnership():
 
 def add_due_deadlines(partnership, school, social_care, raiser, start: int, stop: int, now: datetime.datetime):
     """Disputes `start`..`stop`-1, each with its stage-1 deadline due: even ones a breach, odd ones a reminder."""
-    from escalation.models import Deadline, Dispute, Subject
+    from escalation.deadlines.models import Deadline
+    from escalation.disputes.models import Dispute, Subject
 
     rule = partnership.policy.current_version.deadline_rules.get(name="stage-1")
     raised_at = now - datetime.timedelta(days=3)
@@ -138,7 +139,7 @@ def main() -> None:
     django.setup()
     from django.db import connection
 
-    from escalation.sweep import sweep
+    from escalation.deadlines.sweep import sweep
 
     try:
         partnership, school, social_care, raiser = build_partnership()

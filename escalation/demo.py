@@ -7,10 +7,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from agencies.models import Agency, ClosureDay, Membership, Nation, Partnership, Role, Sector
+from escalation.disputes import services
+from escalation.disputes.models import Dispute
 from policies.models import Policy
-
-from . import services
-from .models import Dispute
 
 DEMO_PASSWORD = "demo-escalation-2026"  # noqa: S105 - printed for the local demo only
 
@@ -192,7 +191,7 @@ def _demo_disputes(agencies, people, now) -> int:
 
 
 def _may_approve(user, dispute: Dispute) -> bool:
-    from .permissions import can_approve
+    from escalation.disputes.permissions import can_approve
 
     return can_approve(user, dispute)
 

@@ -8,9 +8,9 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from . import delivery
-from .retention import apply_retention
-from .sweep import sweep
+from escalation.deadlines.sweep import sweep
+from escalation.notifications import delivery
+from escalation.privacy.retention import apply_retention
 
 
 @shared_task(name="escalation.sweep_deadlines")

@@ -8,55 +8,7 @@ from django.db import models
 from django.db.models import Q
 
 from agencies.models import Role
-
-
-class Anchor(models.TextChoices):
-    RAISED = "raised", "Dispute raised"
-    FIRST_STAGE_ENTRY = "first_stage_entry", "Entry into the first stage it spans"
-    STAGE_ENTRY = "stage_entry", "Entry into the current stage"
-
-
-class DeadlineKind(models.TextChoices):
-    WORKING_DAYS = "working_days", "Working days"
-    CALENDAR_HOURS = "calendar_hours", "Calendar hours"
-    MANUAL = "manual", "Set by hand"
-
-
-class Condition(models.TextChoices):
-    ALWAYS = "always", "Always"
-    IMMEDIATE_HARM = "immediate_harm", "Risk of immediate harm"
-    NOT_IMMEDIATE_HARM = "not_immediate_harm", "No risk of immediate harm"
-    CHILD = "child", "Subject is a child"
-    ADULT = "adult", "Subject is an adult"
-    CP_PLAN_OR_LOOKED_AFTER = "cp_plan_or_looked_after", "Child protection plan or looked after"
-    HEALTH_AGENCY = "health_agency", "A health agency is involved"
-
-
-class MetBy(models.TextChoices):
-    LEAVING_STAGES = "leaving_stages", "Resolution or escalation beyond its stages"
-    RESPONSE = "response", "A response from the other agency"
-    ACTION_RECORDED = "action_recorded", "An action or decision recorded"
-
-
-class Event(models.TextChoices):
-    RAISED = "raised", "Dispute raised"
-    STAGE_ENTERED = "stage_entered", "Stage entered"
-    RESOLVED_AT_STAGE = "resolved_at_stage", "Resolved at stage"
-    DEADLINE_NEAR = "deadline_near", "Deadline near"
-    DEADLINE_BREACHED = "deadline_breached", "Deadline breached"
-    NO_RESPONSE = "no_response", "No response"
-
-
-class Side(models.TextChoices):
-    RAISING = "raising", "Raising agency"
-    OTHER = "other", "Other agency"
-    BOTH = "both", "Both agencies"
-
-
-class Form(models.TextChoices):
-    APPENDIX_2 = "appendix_2", "Appendix 2: registration of use of the escalation procedure"
-    RECORD_OF_ESCALATION = "record_of_escalation", "Record of Escalation"
-    GENERAL = "general", "Escalation record"
+from policies.vocabulary import Anchor, Condition, DeadlineKind, Event, Form, MetBy, Side
 
 
 class Policy(models.Model):

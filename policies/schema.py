@@ -12,8 +12,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator, model_validator
 
 from agencies.models import Role
-
-from .models import Anchor, Condition, DeadlineKind, Event, Form, MetBy, Side
+from policies.vocabulary import Anchor, Condition, DeadlineKind, Event, Form, MetBy, Side
 
 RoleName = Literal[tuple(Role.values)]  # type: ignore[valid-type]
 ConditionName = Literal[tuple(Condition.values)]  # type: ignore[valid-type]

@@ -5,8 +5,8 @@ from pathlib import Path
 import yaml
 from django.db import transaction
 
-from .models import DeadlineRule, FormRequirement, NotificationRule, Policy, PolicyVersion, Stage
-from .schema import PolicySpec, content_hash, parse_policy
+from policies.models import DeadlineRule, FormRequirement, NotificationRule, Policy, PolicyVersion, Stage
+from policies.schema import PolicySpec, content_hash, parse_policy
 
 SEED_DIR = Path(__file__).resolve().parent / "seed"
 

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from agencies.models import Agency, Role, Sector
-from escalation import services
+from escalation.disputes import services
 from tests.factories import AgencyFactory, PartnershipFactory, member, seed_policy
 
 LONDON = ZoneInfo("Europe/London")

@@ -26,7 +26,8 @@ import redis
 from aiosmtpd.controller import Controller
 from django.db import connection
 
-from escalation.models import Deadline, Dispute, Subject
+from escalation.deadlines.models import Deadline
+from escalation.disputes.models import Dispute, Subject
 
 __all__ = ["celery_stack", "redis_server", "smtp_catcher"]  # the fixtures tests/conftest.py takes in
 

@@ -3,7 +3,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.validators import MaxLengthValidator
 from django.forms.utils import ErrorDict
 
-from .two_factor import NOT_A_CODE
+from escalation.accounts.two_factor import NOT_A_CODE
 
 
 class CodeForm(forms.Form):

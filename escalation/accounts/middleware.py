@@ -10,8 +10,8 @@ from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
 
-from .sessions import session_is_current
-from .two_factor import needs_two_factor
+from escalation.accounts.sessions import session_is_current
+from escalation.accounts.two_factor import needs_two_factor
 
 #: Pages a person who still has to pass 2FA may open.
 OPEN_URL_NAMES = ("login", "logout", "logout-everywhere", "two-factor-setup", "two-factor-verify")

@@ -7,9 +7,8 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from escalation import audit
-
-from .models import SessionToken, new_token
+from escalation.accounts.models import SessionToken, new_token
+from escalation.audit import trail as audit
 
 SESSION_KEY = "account_session_token"
 

@@ -3,7 +3,7 @@
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 
-from .sessions import remember_token
+from escalation.accounts.sessions import remember_token
 
 
 @receiver(user_logged_in, dispatch_uid="accounts.remember_session_token")

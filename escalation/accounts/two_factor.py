@@ -17,7 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from qrcode.image.svg import SvgPathImage
 
 from agencies.models import PARTNERSHIP_ROLES, Membership
-from escalation import audit
+from escalation.audit import trail as audit
 
 SETUP = "setup"
 VERIFY = "verify"

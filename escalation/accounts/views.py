@@ -12,9 +12,9 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from . import two_factor
-from .forms import CodeForm, LockedOutForm, SignInForm
-from .sessions import sign_out_everywhere
+from escalation.accounts import two_factor
+from escalation.accounts.forms import CodeForm, LockedOutForm, SignInForm
+from escalation.accounts.sessions import sign_out_everywhere
 
 LOCKED_OUT = (
     "Your account is locked for {minutes} minutes because the password was entered wrongly too many times. "

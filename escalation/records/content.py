@@ -5,13 +5,19 @@ users is passed through as plain strings: the templates escape it (Django autoes
 anything safe.
 """
 
+from __future__ import annotations
+
 import datetime
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ObjectDoesNotExist
 
 from policies.calendar import LONDON
-from policies.models import Form
+from policies.vocabulary import DisputeState, Form, MediationChoice
 
-from ..models import Dispute, DisputeState, MediationChoice, Outcome, RecordEntry, StageVisit
+if TYPE_CHECKING:
+    from escalation.disputes.models import Dispute, Outcome, RecordEntry, StageVisit
 
 
 @dataclass(frozen=True)
@@ -225,7 +231,10 @@ def _stages(dispute: Dispute, outcome: Outcome | None) -> list[StageRecord]:
 
 
 def _outcome(dispute: Dispute) -> Outcome | None:
-    return Outcome.objects.filter(dispute=dispute).select_related("recorded_by").first()
+    try:
+        return dispute.outcome
+    except ObjectDoesNotExist:
+        return None
 
 
 def build_record(dispute: Dispute, *, form: str, now: datetime.datetime) -> RecordContent:

@@ -3,18 +3,23 @@
 The policy's form requirement picks the template; a policy that names no form gets the general record.
 """
 
+from __future__ import annotations
+
 import datetime
+from typing import TYPE_CHECKING
 
 from django.template.loader import render_to_string
 from django.utils import timezone
 from weasyprint import HTML
 
+from escalation.records.content import RecordContent, build_record
+from escalation.records.fetcher import BASE_URL, StaticFilesOnlyFetcher
 from policies.calendar import LONDON
-from policies.models import Form, PolicyVersion
+from policies.models import PolicyVersion
+from policies.vocabulary import Form
 
-from ..models import Dispute
-from .content import RecordContent, build_record
-from .fetcher import BASE_URL, StaticFilesOnlyFetcher
+if TYPE_CHECKING:
+    from escalation.disputes.models import Dispute
 
 TEMPLATES = {
     Form.APPENDIX_2: "records/appendix_2.html",

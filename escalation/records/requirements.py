@@ -6,20 +6,25 @@ This runs inside the service's transaction, so the snapshot, the notification an
 them are written together or not at all.
 """
 
+from __future__ import annotations
+
 import datetime
 import logging
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
+from escalation.audit import trail as audit
+from escalation.notifications.outbox import queue
+from escalation.records.models import RecordSnapshot
+from escalation.records.render import html_to_pdf, render_html
 from policies.models import FormRequirement
+from policies.runtime.conditions import condition_holds
 
-from .. import audit
-from ..conditions import condition_holds
-from ..models import Dispute, RecordSnapshot
-from ..notifications import queue
-from .render import html_to_pdf, render_html
+if TYPE_CHECKING:
+    from escalation.disputes.models import Dispute
 
 logger = logging.getLogger(__name__)
 

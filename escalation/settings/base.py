@@ -56,7 +56,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "escalation.audit.AuditContextMiddleware",
+    "escalation.audit.trail.AuditContextMiddleware",
     # Ends the session when the user has signed out everywhere since it began.
     "escalation.accounts.middleware.SessionTokenMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -156,5 +156,5 @@ LOGGING = {
 }
 
 # Settings owned by one part of the app each, kept beside it.
-from .deadlines import *  # noqa: E402,F401,F403
-from .security import *  # noqa: E402,F401,F403
+from escalation.settings.deadlines import *  # noqa: E402,F401,F403
+from escalation.settings.security import *  # noqa: E402,F401,F403

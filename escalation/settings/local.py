@@ -2,8 +2,8 @@
 
 import os
 
-from .base import *  # noqa: F401,F403
-from .base import BASE_DIR
+from escalation.settings.base import *  # noqa: F401,F403
+from escalation.settings.base import BASE_DIR
 
 # Files rather than the console, so the demo sign-ins printed by `make run` stay readable.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")

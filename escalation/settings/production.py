@@ -2,8 +2,8 @@
 
 import os
 
-from .base import *  # noqa: F401,F403
-from .base import env_bool
+from escalation.settings.base import *  # noqa: F401,F403
+from escalation.settings.base import env_bool
 
 DEBUG = env_bool("DEBUG", False)
 if not os.environ.get("SECRET_KEY"):

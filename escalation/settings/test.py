@@ -1,6 +1,6 @@
 """Test settings: a fast password hasher and the in-memory e-mail backend."""
 
-from .base import *  # noqa: F401,F403
+from escalation.settings.base import *  # noqa: F401,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -4,7 +4,7 @@ import datetime
 
 from django import template
 
-from escalation import inbox
+from escalation.disputes import worklists as inbox
 from escalation.web import display, dispute_page
 
 register = template.Library()

@@ -9,11 +9,13 @@ from dataclasses import dataclass, field
 from itertools import groupby
 
 from agencies.models import Role
-from policies.models import DeadlineKind
-
-from ..inbox import NEAR_WINDOW
-from ..models import AuditEvent, Deadline, Dispute, EntryKind, Notification
-from .display import london_moment
+from escalation.audit.models import AuditEvent
+from escalation.deadlines.models import Deadline
+from escalation.disputes.models import Dispute
+from escalation.disputes.worklists import NEAR_WINDOW
+from escalation.notifications.models import Notification
+from escalation.web.display import london_moment
+from policies.vocabulary import DeadlineKind, EntryKind
 
 ROLE_LABELS = dict(Role.choices)
 

@@ -17,8 +17,9 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.utils import timezone
 
-from escalation.models import EntryKind, MediationChoice, SubjectKind
+from escalation.disputes.models import SubjectKind
 from policies.schema import CATEGORIES
+from policies.vocabulary import EntryKind, MediationChoice
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 

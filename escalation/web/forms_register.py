@@ -11,8 +11,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 
 from agencies.models import Sector
-from escalation.models import Category, DisputeState, SubjectKind
-from escalation.register import RegisterFilters
+from escalation.disputes.models import Category, SubjectKind
+from escalation.disputes.register import RegisterFilters
+from policies.vocabulary import DisputeState
 
 EARLIEST_YEAR = 2000
 LATEST_YEAR = 2100

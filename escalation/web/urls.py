@@ -2,7 +2,18 @@
 
 from django.urls import path
 
-from .views import approvals, audit, disputes, home, notifications, policies, raise_dispute, records, register, themes
+from escalation.web.views import (
+    approvals,
+    audit,
+    disputes,
+    home,
+    notifications,
+    policies,
+    raise_dispute,
+    records,
+    register,
+    themes,
+)
 
 urlpatterns = [
     path("", home.home, name="home"),

@@ -7,10 +7,9 @@ the account page, a dispute's other actions, the themes charts, the audit trail 
 import pytest
 from django.utils import timezone
 
-from escalation import services
+from escalation.disputes import services
+from tests.browser.conftest import Journey
 from tests.conftest import build_world
-
-from .conftest import Journey
 
 pytestmark = pytest.mark.browser
 

@@ -17,10 +17,9 @@ import io
 import pytest
 from django.utils import timezone
 
-from escalation.models import Dispute, RecordEntry
+from escalation.disputes.models import Dispute, RecordEntry
+from tests.browser.conftest import Journey, Person
 from tests.conftest import build_world
-
-from .conftest import Journey, Person
 
 pytestmark = pytest.mark.browser
 

@@ -8,10 +8,9 @@ a mouse, with nothing typed lost.
 import pytest
 from django.utils import timezone
 
-from escalation import services
+from escalation.disputes import services
+from tests.browser.conftest import Journey, describe
 from tests.conftest import build_world
-
-from .conftest import Journey, describe
 
 pytestmark = pytest.mark.browser
 

@@ -3,7 +3,7 @@
 import pytest
 from django.http import Http404
 
-from escalation.selectors import can_see, disputes_for, get_dispute_for
+from escalation.disputes.selectors import can_see, disputes_for, get_dispute_for
 from tests.conftest import build_world
 from tests.factories import UserFactory
 

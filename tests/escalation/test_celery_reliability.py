@@ -17,9 +17,11 @@ from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
+from escalation.audit.models import AuditEvent
 from escalation.celery import app as celery_app
-from escalation.delivery import undeliverable_for_partnership
-from escalation.models import AuditEvent, Deadline, Notification
+from escalation.deadlines.models import Deadline
+from escalation.notifications.delivery import undeliverable_for_partnership
+from escalation.notifications.models import Notification
 from tests.conftest import build_world
 from tests.fixtures_services import ROOT, bulk_due_deadlines, database_url_for_subprocesses, wait_until
 

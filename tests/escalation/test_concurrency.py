@@ -5,9 +5,11 @@ import threading
 import pytest
 from django.db import connection, connections
 
-from escalation import services
-from escalation.models import AuditEvent, Dispute, DisputeState
-from escalation.permissions import ActionRefused
+from escalation.audit.models import AuditEvent
+from escalation.disputes import services
+from escalation.disputes.models import Dispute
+from escalation.disputes.permissions import ActionRefused
+from policies.vocabulary import DisputeState
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="row locks are proven on PostgreSQL (make test runs it)"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from escalation.conditions import Facts, condition_holds, condition_value
+from policies.runtime.conditions import Facts, condition_holds, condition_value
 
 
 @pytest.mark.parametrize(

@@ -5,12 +5,15 @@ import datetime
 import pytest
 
 from agencies.models import ClosureDay
-from escalation import services
-from escalation.deadline_changes import extend_deadline, pause_deadline, resume_deadline
-from escalation.models import AuditEvent, Deadline, Dispute, Notification
-from escalation.overdue import deadline_label, with_overdue
-from escalation.permissions import ActionRefused
-from escalation.sweep import sweep
+from escalation.audit.models import AuditEvent
+from escalation.deadlines.models import Deadline
+from escalation.deadlines.overdue import deadline_label, with_overdue
+from escalation.deadlines.sweep import sweep
+from escalation.disputes import services
+from escalation.disputes.deadline_changes import extend_deadline, pause_deadline, resume_deadline
+from escalation.disputes.models import Dispute
+from escalation.disputes.permissions import ActionRefused
+from escalation.notifications.models import Notification
 from policies.schema import read_policy_file
 from policies.services import load_policy, seed_files
 from tests.conftest import build_world, london
@@ -207,7 +210,7 @@ class TestCalendarChanges:
 
 
 def test_one_rule_says_which_changes_each_deadline_can_take(bcssp, dispute):
-    from escalation.deadline_changes import possible_changes
+    from escalation.disputes.deadline_changes import possible_changes
 
     row = stage_1(dispute)
     assert possible_changes(row) == ["extend", "pause"]

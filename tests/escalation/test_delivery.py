@@ -7,8 +7,14 @@ import pytest
 from kombu.exceptions import OperationalError
 
 from escalation import tasks
-from escalation.delivery import claim, deliver, deliver_due, send_after_commit, undeliverable_for_partnership
-from escalation.models import Notification
+from escalation.notifications import outbox
+from escalation.notifications.delivery import (
+    claim,
+    deliver,
+    deliver_due,
+    undeliverable_for_partnership,
+)
+from escalation.notifications.models import Notification
 from tests.conftest import london
 from tests.fixtures_services import free_port
 
@@ -173,9 +179,9 @@ class TestAfterCommit:
         pending = outbox_row(dispute, bcssp.team_manager)
         unsendable = outbox_row(dispute, bcssp.senior)
         unsendable.email_status = Status.NOT_SENT
-        with mock.patch.object(tasks.deliver_notification, "delay") as delay:
+        with mock.patch.object(outbox, "queue_delivery") as delay:
             with django_capture_on_commit_callbacks(execute=False) as callbacks:
-                send_after_commit([pending, unsendable])
+                outbox.send_after_commit([pending, unsendable])
             delay.assert_not_called()  # not before the commit
             for callback in callbacks:
                 callback()
@@ -186,7 +192,7 @@ class TestAfterCommit:
     ):
         settings.REDIS_URL = ""
         with django_capture_on_commit_callbacks() as callbacks:
-            send_after_commit([outbox_row(dispute, bcssp.team_manager)])
+            outbox.send_after_commit([outbox_row(dispute, bcssp.team_manager)])
         assert callbacks == []
 
     def test_a_broker_that_is_down_loses_nothing(self, settings, bcssp, dispute, django_capture_on_commit_callbacks):
@@ -194,9 +200,9 @@ class TestAfterCommit:
         row = outbox_row(dispute, bcssp.team_manager)
         refused = OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
         with (
-            mock.patch.object(tasks.deliver_notification, "delay", side_effect=refused),
+            mock.patch.object(outbox, "queue_delivery", side_effect=refused),
             django_capture_on_commit_callbacks(execute=True),
         ):
-            send_after_commit([row])
+            outbox.send_after_commit([row])
         row.refresh_from_db()
         assert row.email_status == Status.PENDING  # still in the outbox for the delivery run

@@ -1,7 +1,8 @@
 from escalation.demo import DEMO_PASSWORD, demo_logins, load_demo
-from escalation.models import Dispute, DisputeState
+from escalation.disputes.models import Dispute
 from policies.schema import read_policy_file
 from policies.services import load_policy, seed_files
+from policies.vocabulary import DisputeState
 from tests.conftest import london
 
 

@@ -20,14 +20,17 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from agencies.models import Membership, Role
-from escalation import services
-from escalation.delivery import build_email
-from escalation.models import AuditEvent, DisputeState, Notification, RecordSnapshot, StageVisit
+from escalation.audit.models import AuditEvent
+from escalation.disputes import services
+from escalation.disputes.models import StageVisit
+from escalation.disputes.record_files import snapshots_of
+from escalation.notifications.delivery import build_email
+from escalation.notifications.models import Notification
 from escalation.records import requirements
+from escalation.records.models import RecordSnapshot
 from escalation.records.render import form_for, render_pdf
-from escalation.records.services import snapshots_of
 from policies.calendar import LONDON
-from policies.models import Event, Form
+from policies.vocabulary import DisputeState, Event, Form
 from tests.auth_helpers import login
 from tests.conftest import build_world, london
 

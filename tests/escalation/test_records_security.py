@@ -17,12 +17,13 @@ import pytest
 from django.urls import reverse
 from pypdf import PdfReader
 
-from escalation import services
-from escalation.models import AuditEvent, RecordSnapshot
+from escalation.audit.models import AuditEvent
+from escalation.disputes import services
+from escalation.disputes.record_files import RecordNotFound, download_record
 from escalation.records.fetcher import BASE_URL, RefusedURL, StaticFilesOnlyFetcher, static_file_for
+from escalation.records.models import RecordSnapshot
 from escalation.records.render import RecordRenderingError, html_to_pdf, render_html, render_pdf
-from escalation.records.services import RecordNotFound, download_record
-from policies.models import Form
+from policies.vocabulary import Form
 from tests.auth_helpers import login
 from tests.conftest import build_world, london
 from tests.escalation.test_records import embedded_files, page_texts, pdf_text, save_page_images

@@ -5,9 +5,12 @@ import datetime
 import pytest
 
 from agencies.models import Role
-from escalation import services
-from escalation.models import AuditEvent, Dispute, DisputeState, Notification, StageVisit
-from escalation.permissions import ActionRefused
+from escalation.audit.models import AuditEvent
+from escalation.disputes import services
+from escalation.disputes.models import Dispute, StageVisit
+from escalation.disputes.permissions import ActionRefused
+from escalation.notifications.models import Notification
+from policies.vocabulary import DisputeState
 from tests.conftest import build_world, london
 
 SEEDS = ["banwell-buddies", "bcssp", "bs3-early-education", "chscp", "tscp"]

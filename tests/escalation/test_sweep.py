@@ -12,11 +12,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from escalation import services
+from escalation.audit.models import AuditEvent
+from escalation.deadlines.models import Deadline
+from escalation.deadlines.overdue import with_overdue
+from escalation.deadlines.sweep import sweep
+from escalation.disputes import services
+from escalation.disputes.models import Dispute
 from escalation.management.commands.serve import EmbeddedEnforcer, startup_lines
-from escalation.models import AuditEvent, Deadline, Dispute, Notification
-from escalation.overdue import with_overdue
-from escalation.sweep import sweep
+from escalation.notifications.models import Notification
 from tests.conftest import build_world, london
 from tests.fixtures_services import bulk_due_deadlines
 

@@ -29,9 +29,10 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from escalation.deadlines import anchor_time, compute_due, compute_reminder
 from policies.calendar import DEFAULT_CLOSE, DEFAULT_OPEN, WorkingCalendar, add_calendar_hours, calendar_for
-from policies.models import Anchor, DeadlineKind, DeadlineRule
+from policies.models import DeadlineRule
+from policies.runtime.clock import anchor_time, compute_due, compute_reminder
+from policies.vocabulary import Anchor, DeadlineKind
 
 LONDON = ZoneInfo("Europe/London")
 UTC = datetime.UTC

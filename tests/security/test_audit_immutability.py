@@ -4,8 +4,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 
-from escalation import audit
-from escalation.models import AuditEvent
+from escalation.audit import trail as audit
+from escalation.audit.models import AuditEvent
 
 on_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql",

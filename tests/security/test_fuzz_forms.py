@@ -20,22 +20,14 @@ from django.utils import timezone
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from escalation import services
-from escalation.models import (
-    AuditEvent,
-    Deadline,
-    Dispute,
-    Notification,
-    Outcome,
-    Participant,
-    RecordEntry,
-    StageVisit,
-    Subject,
-)
+from escalation.audit.models import AuditEvent
+from escalation.deadlines.models import Deadline
+from escalation.disputes import services
+from escalation.disputes.models import Dispute, Outcome, Participant, RecordEntry, StageVisit, Subject
+from escalation.notifications.models import Notification
 from tests.auth_helpers import login
 from tests.conftest import build_world
-
-from .conftest import PASSWORD
+from tests.security.conftest import PASSWORD
 
 EXAMPLES = 25
 fuzz = settings(

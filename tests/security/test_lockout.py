@@ -9,8 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.conftest import london
-
-from .conftest import PASSWORD
+from tests.security.conftest import PASSWORD
 
 START = london(2026, 3, 2, 9, 0)
 

@@ -31,8 +31,10 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 
 from agencies.models import Role
-from escalation import services
-from escalation.models import AuditEvent, Dispute, Notification
+from escalation.audit.models import AuditEvent
+from escalation.disputes import services
+from escalation.disputes.models import Dispute
+from escalation.notifications.models import Notification
 from tests.auth_helpers import login
 from tests.conftest import build_world
 from tests.factories import member

@@ -5,18 +5,12 @@ import datetime
 import pytest
 from django.core.management import CommandError, call_command
 
-from escalation import services
-from escalation.models import (
-    AuditEvent,
-    Deadline,
-    Dispute,
-    Notification,
-    Outcome,
-    RecordEntry,
-    StageVisit,
-    Subject,
-)
-from escalation.retention import apply_retention
+from escalation.audit.models import AuditEvent
+from escalation.deadlines.models import Deadline
+from escalation.disputes import services
+from escalation.disputes.models import Dispute, Outcome, RecordEntry, StageVisit, Subject
+from escalation.notifications.models import Notification
+from escalation.privacy.retention import apply_retention
 from tests.conftest import build_world, london
 
 FINISHED = london(2026, 3, 10, 12, 0)

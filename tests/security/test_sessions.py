@@ -9,11 +9,10 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
-from escalation.models import AuditEvent
+from escalation.audit.models import AuditEvent
 from tests.auth_helpers import login
 from tests.conftest import london
-
-from .conftest import PASSWORD
+from tests.security.conftest import PASSWORD
 
 IDLE = datetime.timedelta(seconds=settings.SESSION_COOKIE_AGE)
 

@@ -8,9 +8,10 @@ import stat
 import pytest
 from django.core.management import CommandError, call_command
 
-from escalation import services
-from escalation.models import AuditEvent, RecordSnapshot
-from escalation.subject_access import SubjectAccessError, export_subject
+from escalation.audit.models import AuditEvent
+from escalation.disputes import services
+from escalation.privacy.subject_access import SubjectAccessError, export_subject
+from escalation.records.models import RecordSnapshot
 from tests.conftest import build_world, london
 
 BORN = datetime.date(2015, 3, 1)

@@ -9,12 +9,11 @@ from django.test import Client
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from escalation.models import AuditEvent
+from escalation.audit.models import AuditEvent
 from tests.auth_helpers import login
 from tests.conftest import london
 from tests.factories import UserFactory
-
-from .conftest import PASSWORD, totp_code, wrong_code
+from tests.security.conftest import PASSWORD, totp_code, wrong_code
 
 REQUIRED = ["business_manager", "chair", "admin"]
 OFFERED = ["teacher", "head", "social_worker", "outsider"]

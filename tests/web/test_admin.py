@@ -4,7 +4,8 @@ import pytest
 from django.urls import NoReverseMatch, reverse
 
 from agencies.models import Agency, ClosureDay, Membership, Role
-from escalation.models import AuditEvent, Dispute
+from escalation.audit.models import AuditEvent
+from escalation.disputes.models import Dispute
 from policies.models import Policy, PolicyVersion
 from policies.services import export_policy
 from tests.auth_helpers import login

@@ -3,7 +3,7 @@
 from django.test import Client
 from django.urls import reverse
 
-from escalation import services
+from escalation.disputes import services
 from tests.conftest import build_world
 from tests.web.conftest import messages_of, page_text
 

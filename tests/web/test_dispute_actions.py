@@ -8,8 +8,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from escalation import services
-from escalation.models import Deadline, Dispute, Outcome, RecordEntry
+from escalation.deadlines.models import Deadline
+from escalation.disputes import services
+from escalation.disputes.models import Dispute, Outcome, RecordEntry
 from tests.conftest import build_world
 from tests.factories import UserFactory
 from tests.web.conftest import messages_of, page_text

@@ -6,9 +6,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils.html import escape
 
-from escalation import services
-from escalation.deadline_changes import pause_deadline
-from escalation.models import AuditEvent
+from escalation.audit.models import AuditEvent
+from escalation.disputes import services
+from escalation.disputes.deadline_changes import pause_deadline
 from policies.schema import read_policy_file
 from policies.services import load_policy, seed_files
 from tests.conftest import build_world, london

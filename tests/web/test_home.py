@@ -4,8 +4,8 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 
-from escalation import services
-from escalation.models import Notification
+from escalation.disputes import services
+from escalation.notifications.models import Notification
 from tests.conftest import build_world, london
 from tests.web.conftest import page_text
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agencies.models import Membership
-from escalation.models import Notification
+from escalation.notifications.models import Notification
 from tests.web.conftest import messages_of, page_text
 
 INBOX = reverse("notifications")

@@ -7,8 +7,8 @@ import re
 import pytest
 from django.urls import reverse
 
-from escalation.models import Deadline
-from escalation.policy_preview import preview_deadlines
+from escalation.deadlines.models import Deadline
+from policies.preview import preview_deadlines
 from policies.services import export_policy, load_policy_text
 from tests.auth_helpers import login
 from tests.conftest import build_world, london

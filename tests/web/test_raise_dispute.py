@@ -6,9 +6,11 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from agencies.models import Membership, Role
-from escalation import services
-from escalation.models import AuditEvent, Dispute, Notification
-from escalation.permissions import ActionRefused
+from escalation.audit.models import AuditEvent
+from escalation.disputes import services
+from escalation.disputes.models import Dispute
+from escalation.disputes.permissions import ActionRefused
+from escalation.notifications.models import Notification
 from escalation.web.forms import nhs_number_is_valid, parse_time
 from tests.conftest import build_world
 from tests.web.conftest import page_text

@@ -11,9 +11,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from agencies.models import Sector
-from escalation.models import AuditEvent, Deadline, Dispute, DisputeState
+from escalation.audit.models import AuditEvent
+from escalation.deadlines.models import Deadline
+from escalation.disputes.models import Dispute
 from escalation.web.views import register as register_views
 from escalation.web.views.register import safe_cell
+from policies.vocabulary import DisputeState
 from tests.auth_helpers import login
 from tests.conftest import build_world, london
 from tests.factories import AgencyFactory, member
@@ -260,7 +263,7 @@ def test_sort_links_keep_the_filters_and_go_back_to_page_one(manager_client, wor
 
 def bulk_disputes(world, count: int, start: int = 0) -> None:
     """Cheap disputes straight into the table, as the register reads them (no services, no side effects)."""
-    from escalation.models import Subject
+    from escalation.disputes.models import Subject
 
     version = world.partnership.policy.current_version
     subjects = Subject.objects.bulk_create(

@@ -6,10 +6,11 @@ import re
 import pytest
 from django.urls import reverse
 
-from escalation import services
-from escalation.charts import Bar, bar_chart
-from escalation.models import AuditEvent, Deadline
-from escalation.register import bucket_working_days, theme_figures, working_day_counter
+from escalation.audit.models import AuditEvent
+from escalation.deadlines.models import Deadline
+from escalation.disputes import services
+from escalation.disputes.register import bucket_working_days, theme_figures, working_day_counter
+from escalation.web.charts import Bar, bar_chart
 from policies.calendar import WorkingCalendar, calendar_for
 from tests.auth_helpers import login
 from tests.conftest import build_world, london

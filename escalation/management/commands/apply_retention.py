@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from agencies.models import Partnership
-from escalation.retention import apply_retention
+from escalation.privacy.retention import apply_retention
 from policies.calendar import LONDON
 
 

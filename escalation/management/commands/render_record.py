@@ -9,7 +9,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from escalation.records.services import RecordNotFound, export_record
+from escalation.disputes.record_files import RecordNotFound, export_record
 
 
 class Command(BaseCommand):

@@ -15,8 +15,8 @@ from django.core.management.base import BaseCommand
 from django.db import DatabaseError, connections
 from django.utils import timezone
 
-from escalation.delivery import deliver_due
-from escalation.sweep import sweep
+from escalation.deadlines.sweep import sweep
+from escalation.notifications.delivery import deliver_due
 
 logger = logging.getLogger(__name__)
 

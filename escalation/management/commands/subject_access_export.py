@@ -5,7 +5,7 @@ import os
 from django.core.management.base import BaseCommand, CommandError
 
 from agencies.models import Partnership
-from escalation.subject_access import SubjectAccessError, export_subject
+from escalation.privacy.subject_access import SubjectAccessError, export_subject
 
 
 class Command(BaseCommand):

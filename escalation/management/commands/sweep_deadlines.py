@@ -6,7 +6,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from escalation.sweep import sweep
+from escalation.deadlines.sweep import sweep
 
 
 def aware_moment(value: str) -> datetime.datetime:

@@ -6,9 +6,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from escalation.inbox import approvals_for
-
-from ..dispute_page import proposal
+from escalation.disputes.worklists import approvals_for
+from escalation.web.dispute_page import proposal
 
 
 @login_required

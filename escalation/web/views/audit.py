@@ -5,10 +5,10 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from escalation import audit
-from escalation.audit_views import ACTION_LABELS, viewers_of
-from escalation.permissions import oversight_roles
-from escalation.selectors import get_dispute_for
+from escalation.audit import trail as audit
+from escalation.audit.viewers import ACTION_LABELS, viewers_of
+from escalation.disputes.permissions import oversight_roles
+from escalation.disputes.selectors import get_dispute_for
 
 PER_PAGE = 50
 

@@ -17,14 +17,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from escalation import audit, deadline_changes, services
-from escalation.models import Dispute
-from escalation.permissions import ActionRefused, allowed_actions, oversight_roles, require
-from escalation.selectors import get_dispute_for
+from escalation.audit import trail as audit
+from escalation.disputes import deadline_changes, services
+from escalation.disputes.models import Dispute
+from escalation.disputes.permissions import ActionRefused, allowed_actions, oversight_roles, require
+from escalation.disputes.selectors import get_dispute_for
+from escalation.web import dispute_page, forms
+from escalation.web.display import london_moment
 from policies.calendar import LONDON
-
-from .. import dispute_page, forms
-from ..display import london_moment
 
 
 @login_required

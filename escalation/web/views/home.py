@@ -6,7 +6,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from escalation.inbox import needs_attention
+from escalation.disputes.worklists import needs_attention
 
 
 @login_required

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from escalation.selectors import can_see
+from escalation.disputes.selectors import can_see
 
 PAGE_SIZE = 25
 

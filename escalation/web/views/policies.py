@@ -14,10 +14,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from agencies.models import Partnership, Role
-from escalation.policy_preview import RAISED_AT, preview_deadlines
 from escalation.web.forms_register import PolicyPreviewForm
 from policies.calendar import LONDON
-from policies.models import Anchor, Condition, DeadlineKind, DeadlineRule, Event, PolicyVersion, Side
+from policies.models import DeadlineRule, PolicyVersion
+from policies.preview import RAISED_AT, preview_deadlines
+from policies.vocabulary import Anchor, Condition, DeadlineKind, Event, Side
 
 
 def member_partnerships(user) -> QuerySet[Partnership]:

@@ -20,15 +20,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from agencies.models import Agency, Membership, Sector
-from escalation import services
-from escalation.inbox import raising_agencies
-from escalation.models import SubjectKind
-from escalation.permissions import ActionRefused
-from policies.models import Condition
+from escalation.disputes import services
+from escalation.disputes.models import SubjectKind
+from escalation.disputes.permissions import ActionRefused
+from escalation.disputes.worklists import raising_agencies
+from escalation.web import forms
+from escalation.web.display import nhs_number
 from policies.schema import CATEGORIES
-
-from .. import forms
-from ..display import nhs_number
+from policies.vocabulary import Condition
 
 SESSION_KEY = "raise_dispute"
 

@@ -7,8 +7,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from escalation.records.services import RecordNotFound, download_record
-from escalation.selectors import get_dispute_for
+from escalation.disputes.record_files import RecordNotFound, download_record
+from escalation.disputes.selectors import get_dispute_for
 
 #: ASCII digits only (str.isdigit() accepts other scripts' digits), short enough for a database id.
 SNAPSHOT_ID = re.compile(r"[0-9]{1,18}")

@@ -19,9 +19,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from agencies.models import Partnership, Sector
-from escalation import audit
-from escalation.models import Category, Dispute, DisputeState
-from escalation.register import (
+from escalation.audit import trail as audit
+from escalation.disputes.models import Category, Dispute
+from escalation.disputes.register import (
     LONDON,
     RegisterFilters,
     RegisterPage,
@@ -33,6 +33,7 @@ from escalation.register import (
     register_rows,
 )
 from escalation.web.forms_register import RegisterFilterForm
+from policies.vocabulary import DisputeState
 
 PAGE_SIZES = (25, 50, 100)
 DEFAULT_PAGE_SIZE = 50

@@ -7,9 +7,9 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from escalation import audit
-from escalation.charts import Bar, bar_chart
-from escalation.register import theme_figures
+from escalation.audit import trail as audit
+from escalation.disputes.register import theme_figures
+from escalation.web.charts import Bar, bar_chart
 from escalation.web.forms_register import DateRangeForm
 from escalation.web.views.register import overseen_partnership
 

@@ -4,10 +4,10 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from agencies.models import Partnership
-from escalation.conditions import Facts, condition_value
-from escalation.deadlines import anchor_time, compute_due
 from policies.calendar import WorkingCalendar, calendar_for
 from policies.models import Policy
+from policies.runtime.clock import anchor_time, compute_due
+from policies.runtime.conditions import Facts, condition_value
 
 PARTNERSHIP_DEFAULT_DAYS = 5
 

@@ -2,8 +2,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from escalation import audit
 from escalation.accounts.sessions import end_sessions_of
+from escalation.audit import trail as audit
 
 
 class Command(BaseCommand):

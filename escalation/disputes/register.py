@@ -15,11 +15,11 @@ from django.db.models import Count, Exists, F, IntegerField, Max, OuterRef, Q, Q
 from django.db.models.functions import TruncMonth
 
 from agencies.models import Partnership
+from escalation.deadlines.models import Deadline
+from escalation.disputes.models import Dispute, Outcome, StageVisit
+from escalation.disputes.selectors import OVERSIGHT_ROLES, disputes_for
 from policies.calendar import WorkingCalendar, calendar_for
 from policies.models import PolicyVersion, Stage
-
-from .models import Deadline, Dispute, Outcome, StageVisit
-from .selectors import OVERSIGHT_ROLES, disputes_for
 
 LONDON = ZoneInfo("Europe/London")
 

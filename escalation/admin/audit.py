@@ -6,7 +6,7 @@ Disputes and everything recorded about them are deliberately not registered: cas
 
 from django.contrib import admin
 
-from .models import AuditEvent
+from escalation.audit.models import AuditEvent
 
 
 @admin.register(AuditEvent)

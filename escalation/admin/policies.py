@@ -13,11 +13,10 @@ from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from agencies.admin import admin_partnership_ids
-
-from .models import DeadlineRule, FormRequirement, NotificationRule, Policy, PolicyVersion, Stage
-from .schema import PolicyFileError, parse_policy
-from .services import export_policy, load_policy_text
+from escalation.admin.partnerships import admin_partnership_ids
+from policies.models import DeadlineRule, FormRequirement, NotificationRule, Policy, PolicyVersion, Stage
+from policies.schema import PolicyFileError, parse_policy
+from policies.services import export_policy, load_policy_text
 
 POLICY_TEXT_SOURCE = "policy text"
 
@@ -203,7 +202,7 @@ class PolicyAdmin(ScopedByPolicy, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         """Store the text as a new version (or nothing, when it is unchanged); the Policy row follows it."""
-        from escalation import audit
+        from escalation.audit import trail as audit
 
         version, created = load_policy_text(form.cleaned_data["text"], source=POLICY_TEXT_SOURCE)
         form.instance = obj = version.policy

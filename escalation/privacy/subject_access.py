@@ -14,9 +14,9 @@ from django.db import models
 from django.utils import timezone
 
 from agencies.models import Partnership
-
-from . import audit
-from .models import AuditEvent, Dispute, Outcome, Subject
+from escalation.audit import trail as audit
+from escalation.audit.models import AuditEvent
+from escalation.disputes.models import Dispute, Outcome, Subject
 
 
 class SubjectAccessError(Exception):

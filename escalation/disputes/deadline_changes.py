@@ -13,16 +13,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from agencies.models import Partnership
+from escalation.audit import trail as audit
+from escalation.deadlines.models import Deadline
+from escalation.deadlines.overdue import deadline_label, london_time
+from escalation.deadlines.rules import refresh_due
+from escalation.disputes.models import Dispute
+from escalation.disputes.permissions import ActionRefused, require
+from escalation.notifications.outbox import queue
 from policies.calendar import calendar_for
-from policies.models import DeadlineKind
-
-from . import audit
-from .deadlines import refresh_due
-from .delivery import send_after_commit
-from .models import OPEN_STATES, Deadline, Dispute
-from .notifications import queue
-from .overdue import deadline_label, london_time
-from .permissions import ActionRefused, require
+from policies.vocabulary import OPEN_STATES, DeadlineKind
 
 MAX_EXTENSION_DAYS = 60
 
@@ -110,9 +109,7 @@ def _recompute(row: Deadline, dispute: Dispute, now: datetime.datetime) -> None:
 
 def _tell(dispute: Dispute, row: Deadline, by, headline: str, message: str, now: datetime.datetime) -> None:
     roles = list(dict.fromkeys([*row.rule.remind_roles, *row.rule.breach_roles]))
-    send_after_commit(
-        queue(dispute, "deadline_changed", roles, headline[:300], now, message=message, deadline=row, exclude=[by])
-    )
+    queue(dispute, "deadline_changed", roles, headline[:300], now, message=message, deadline=row, exclude=[by])
 
 
 FIELDS = ["due_at", "remind_at", "extended_days", "paused_at", "reminded_at", "breached_at"]

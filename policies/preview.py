@@ -11,11 +11,11 @@ import datetime
 from dataclasses import dataclass
 
 from agencies.models import Partnership
-from escalation.conditions import Facts, condition_value
 from policies.calendar import LONDON, calendar_for
-from policies.models import Condition, DeadlineKind, DeadlineRule, PolicyVersion, Stage
-
-from .deadlines import anchor_time, compute_due
+from policies.models import DeadlineRule, PolicyVersion, Stage
+from policies.runtime.clock import anchor_time, compute_due
+from policies.runtime.conditions import Facts, condition_value
+from policies.vocabulary import Condition, DeadlineKind
 
 RAISED_AT = datetime.time(10, 0)
 

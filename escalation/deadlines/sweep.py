@@ -20,13 +20,12 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.db.models.functions import Coalesce
 
-from policies.models import Event
-
-from . import audit
-from .delivery import send_after_commit
-from .models import Deadline, Notification
-from .notifications import queue
-from .overdue import deadline_label, london_time
+from escalation.audit import trail as audit
+from escalation.deadlines.models import Deadline
+from escalation.deadlines.overdue import deadline_label, london_time
+from escalation.notifications.models import Notification
+from escalation.notifications.outbox import queue
+from policies.vocabulary import Event
 
 logger = logging.getLogger(__name__)
 
@@ -160,7 +159,6 @@ def _sweep_kind(due: QuerySet[Deadline], order_by: str, record, now, batch_size:
                 if sent is not None:
                     handled += 1
                     notifications += sent
-            send_after_commit(notifications)
         queued += len(notifications)
         if len(rows) < batch_size:
             return handled, queued

@@ -4,61 +4,20 @@ The clock itself is `policies.calendar`; this module decides which rules apply, 
 they run, and keeps one open row per rule up to date as the dispute moves.
 """
 
+from __future__ import annotations
+
 import datetime
+from typing import TYPE_CHECKING
 
-from policies.calendar import WorkingCalendar, add_calendar_hours, calendar_for
-from policies.models import Anchor, DeadlineKind, DeadlineRule, MetBy
+from escalation.deadlines.models import Deadline
+from policies.calendar import WorkingCalendar, calendar_for
+from policies.models import DeadlineRule
+from policies.runtime.clock import anchor_time, compute_due, compute_reminder
+from policies.runtime.conditions import condition_holds
+from policies.vocabulary import EntryKind, MetBy
 
-from .conditions import condition_holds
-from .models import Deadline, Dispute, EntryKind
-
-
-def anchor_time(
-    rule: DeadlineRule, raised_at: datetime.datetime, entries: dict[int, datetime.datetime]
-) -> datetime.datetime | None:
-    """When the rule's clock starts, or None if that moment has not happened.
-
-    `entries` maps a stage number to when it was (last) entered.
-    """
-    if rule.anchor == Anchor.RAISED:
-        return raised_at
-    if rule.anchor == Anchor.FIRST_STAGE_ENTRY:
-        return entries.get(rule.first_stage)
-    entered = [entries[stage] for stage in rule.stages if stage in entries]
-    return max(entered) if entered else None
-
-
-def rule_length(rule: DeadlineRule, default_working_days: int) -> int | None:
-    return default_working_days if rule.partnership_default else rule.length
-
-
-def compute_due(
-    rule: DeadlineRule,
-    anchor_at: datetime.datetime,
-    calendar: WorkingCalendar,
-    default_working_days: int,
-    extended_days: int = 0,
-    manual_due_at: datetime.datetime | None = None,
-) -> datetime.datetime | None:
-    if rule.kind == DeadlineKind.MANUAL:
-        return manual_due_at
-    length = rule_length(rule, default_working_days) + extended_days
-    if rule.kind == DeadlineKind.CALENDAR_HOURS:
-        return add_calendar_hours(anchor_at, length)
-    return calendar.add_working_days(anchor_at, length)
-
-
-def compute_reminder(
-    rule: DeadlineRule, anchor_at: datetime.datetime, due_at: datetime.datetime | None, calendar: WorkingCalendar
-) -> datetime.datetime | None:
-    """When to remind: at a working moment for working-day rules, never before the clock started."""
-    if due_at is None or rule.reminder_lead == 0:
-        return None
-    if rule.kind == DeadlineKind.CALENDAR_HOURS:
-        remind = due_at - datetime.timedelta(hours=rule.reminder_lead)
-    else:
-        remind = calendar.working_days_before(due_at, rule.reminder_lead)
-    return remind if remind > anchor_at else None
+if TYPE_CHECKING:
+    from escalation.disputes.models import Dispute
 
 
 def stage_entries(dispute: Dispute) -> dict[int, datetime.datetime]:

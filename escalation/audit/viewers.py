@@ -1,8 +1,15 @@
 """Who looked at a dispute: the audit trail of reads, for the partnership's business manager and chair."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.db.models import QuerySet
 
-from .models import AuditEvent, Dispute
+from escalation.audit.models import AuditEvent
+
+if TYPE_CHECKING:
+    from escalation.disputes.models import Dispute
 
 #: Audit actions that mean someone read the dispute or took its record away.
 VIEW_ACTIONS = ("dispute.viewed", "record.downloaded")

@@ -1,9 +1,9 @@
 """What a user may do to a dispute now: one place, used by the services and to show actions."""
 
 from agencies.models import Membership, Role
-
-from .models import ACTIVE_STATES, OPEN_STATES, Dispute, DisputeState
-from .selectors import OVERSIGHT_ROLES
+from escalation.disputes.models import Dispute
+from escalation.disputes.selectors import OVERSIGHT_ROLES
+from policies.vocabulary import ACTIVE_STATES, OPEN_STATES, DisputeState
 
 
 class ActionRefused(Exception):

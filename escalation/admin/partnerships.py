@@ -10,7 +10,7 @@ from django.contrib.admin.utils import unquote
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 
-from .models import Agency, ClosureDay, Membership, Partnership, Role
+from agencies.models import Agency, ClosureDay, Membership, Partnership, Role
 
 
 def admin_partnership_ids(request: HttpRequest) -> frozenset[int]:

@@ -8,8 +8,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from agencies.models import Membership, Role
-
-from .models import Dispute
+from escalation.disputes.models import Dispute
 
 OVERSIGHT_ROLES = (Role.BUSINESS_MANAGER, Role.CHAIR)
 

@@ -4,15 +4,20 @@ Services call `record`; where the request came from is picked up from `AuditCont
 service functions need no request argument.
 """
 
+from __future__ import annotations
+
 import contextvars
 import datetime
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest
 from django.utils import timezone
 
-from .models import AuditEvent, Dispute
+from escalation.audit.models import AuditEvent
+
+if TYPE_CHECKING:
+    from escalation.disputes.models import Dispute
 
 
 @dataclass(frozen=True)

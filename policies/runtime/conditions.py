@@ -6,7 +6,7 @@ partly unknown; `condition_value` then answers None.
 
 from dataclasses import dataclass
 
-from policies.models import Condition
+from policies.vocabulary import Condition
 
 
 @dataclass(frozen=True)

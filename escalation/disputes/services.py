@@ -12,18 +12,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from agencies.models import Agency, Membership, Partnership, Role
-from policies.calendar import LONDON
-from policies.models import Event
-
-from . import audit
-from .deadlines import sync_deadlines
-from .delivery import send_after_commit
-from .models import (
-    Deadline,
+from escalation.audit import trail as audit
+from escalation.deadlines.models import Deadline
+from escalation.deadlines.rules import sync_deadlines
+from escalation.disputes.models import (
     Dispute,
-    DisputeState,
     MediationChoice,
-    Notification,
     Outcome,
     Participant,
     RecordEntry,
@@ -31,9 +25,12 @@ from .models import (
     StageVisit,
     Subject,
 )
-from .notifications import queue, queue_policy_notifications
-from .permissions import ActionRefused, require, side_of
-from .records.requirements import fulfil_form_requirements
+from escalation.disputes.permissions import ActionRefused, require, side_of
+from escalation.notifications.models import Notification
+from escalation.notifications.outbox import queue, queue_policy_notifications, send_after_commit
+from escalation.records.requirements import fulfil_form_requirements
+from policies.calendar import LONDON
+from policies.vocabulary import DisputeState, Event
 
 SUBJECT_FIELDS = (
     "kind",

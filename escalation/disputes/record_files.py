@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .. import audit
-from ..models import Dispute, RecordSnapshot
-from ..selectors import can_see
-from .render import filename_for, form_for, render_pdf
+from escalation.audit import trail as audit
+from escalation.disputes.models import Dispute
+from escalation.disputes.selectors import can_see
+from escalation.records.models import RecordSnapshot
+from escalation.records.render import filename_for, form_for, render_pdf
 
 
 class RecordNotFound(LookupError):

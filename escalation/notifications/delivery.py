@@ -16,9 +16,7 @@ import datetime
 import logging
 import smtplib
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import partial
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -27,8 +25,8 @@ from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 
 from agencies.models import Role
-
-from .models import Notification
+from escalation.notifications.models import Notification
+from escalation.notifications.outbox import queue
 
 logger = logging.getLogger(__name__)
 
@@ -138,11 +136,9 @@ def _text(message: bytes | str) -> str:
 
 
 def _tell_business_manager(notification: Notification, now: datetime.datetime) -> None:
-    from .notifications import queue
-
     if notification.event == UNDELIVERABLE_EVENT:
         return  # never a notice about a notice: it could go on for ever
-    rows = queue(
+    queue(
         notification.dispute,
         UNDELIVERABLE_EVENT,
         [Role.BUSINESS_MANAGER],
@@ -151,7 +147,6 @@ def _tell_business_manager(notification: Notification, now: datetime.datetime) -
         message="The mail server refused an e-mail notification to one of the people in this dispute. They can "
         "still see it in the app. The list of undeliverable e-mails shows whose address to check.",
     )
-    send_after_commit(rows)
 
 
 def _record_failure(notification: Notification, exc: OSError, now: datetime.datetime) -> DeliveryResult:
@@ -213,27 +208,6 @@ def deliver_due(*, now: datetime.datetime, limit: int = 100) -> dict[str, int]:
         if result.server_unavailable:
             break  # the rest wait for the next run rather than each waiting for a timeout
     return dict(counts)
-
-
-def send_after_commit(notifications: Iterable[Notification]) -> None:
-    """Queue e-mail delivery once the transaction that wrote the rows has committed.
-
-    Without Redis (the embedded default) nothing is queued: the in-process loop delivers every minute.
-    """
-    ids = [n.pk for n in notifications if n.pk is not None and n.email_status == Status.PENDING]
-    if ids and settings.REDIS_URL:
-        transaction.on_commit(partial(_enqueue, ids))
-
-
-def _enqueue(ids: list[int]) -> None:
-    from .tasks import deliver_notification
-
-    try:
-        for notification_id in ids:
-            deliver_notification.delay(notification_id)
-    except Exception:  # noqa: BLE001 - broker errors come from kombu, redis and socket alike
-        # The rows are in the outbox: the every-minute delivery run sends them once Redis is back.
-        logger.warning("could not queue %s e-mails for delivery now; the delivery run will send them", len(ids))
 
 
 def undeliverable_for_partnership(partnership) -> QuerySet[Notification]:

@@ -15,9 +15,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from agencies.models import Partnership
-
-from . import audit
-from .models import Dispute, DisputeState, Subject
+from escalation.audit import trail as audit
+from escalation.disputes.models import Dispute, Subject
+from policies.vocabulary import DisputeState
 
 FINISHED_STATES = (DisputeState.CLOSED, DisputeState.WITHDRAWN)
 

@@ -4,15 +4,20 @@ A dispute is overdue while any of its open deadline rows has been breached by th
 sets or clears it.
 """
 
+from __future__ import annotations
+
 import datetime
+from typing import TYPE_CHECKING
 
 from django.db.models import Exists, OuterRef, QuerySet
 
+from escalation.deadlines.models import Deadline
 from policies.calendar import LONDON
-from policies.models import DeadlineKind
+from policies.runtime.clock import rule_length
+from policies.vocabulary import DeadlineKind
 
-from .deadlines import rule_length
-from .models import Deadline, Dispute
+if TYPE_CHECKING:
+    from escalation.disputes.models import Dispute
 
 
 def overdue_deadlines() -> QuerySet[Deadline]:

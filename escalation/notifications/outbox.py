@@ -5,19 +5,33 @@ the partnership's business manager rather than dropped. Headlines and messages c
 data: they may go by e-mail, and the details are behind sign-in.
 """
 
-import datetime
-from collections.abc import Iterable
+from __future__ import annotations
 
+import datetime
+import logging
+from collections.abc import Iterable
+from functools import partial
+from typing import TYPE_CHECKING
+
+from celery import current_app
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import transaction
 
 from agencies.models import PARTNERSHIP_ROLES, Membership, Role
-from policies.models import Event, Side
+from escalation.notifications.models import Notification
+from policies.runtime.conditions import condition_holds
+from policies.vocabulary import Event, Side
 
-from .conditions import condition_holds
-from .delivery import send_after_commit
-from .models import Deadline, Dispute, Notification
+if TYPE_CHECKING:
+    from escalation.deadlines.models import Deadline
+    from escalation.disputes.models import Dispute
 
 User = get_user_model()
+logger = logging.getLogger(__name__)
+
+#: The Celery task that sends one outbox row's e-mail (escalation.tasks), named so this layer need not import it.
+DELIVER_TASK = "escalation.deliver_notification"
 
 
 def _agencies_for(dispute: Dispute, sides: str) -> list:
@@ -124,3 +138,27 @@ def queue_policy_notifications(dispute: Dispute, event: str, stage_number: int, 
         headline = f"{dispute.reference}: {Event(event).label.lower()} (stage {stage_number})"
         rows += queue(dispute, event, rule.roles, headline, now, sides=rule.sides, message=rule.message)
     return rows
+
+
+def send_after_commit(notifications: Iterable[Notification]) -> None:
+    """Queue e-mail delivery once the transaction that wrote the rows has committed.
+
+    `queue` calls this for every row it writes, so nothing else needs to: each e-mail is queued once.
+    Without Redis (the embedded default) nothing is queued: the in-process loop delivers every minute.
+    """
+    ids = [n.pk for n in notifications if n.pk is not None and n.email_status == Notification.EmailStatus.PENDING]
+    if ids and settings.REDIS_URL:
+        transaction.on_commit(partial(_enqueue, ids))
+
+
+def queue_delivery(notification_id: int) -> None:
+    current_app.send_task(DELIVER_TASK, args=[notification_id])
+
+
+def _enqueue(ids: list[int]) -> None:
+    try:
+        for notification_id in ids:
+            queue_delivery(notification_id)
+    except Exception:  # noqa: BLE001 - broker errors come from kombu, redis and socket alike
+        # The rows are in the outbox: the every-minute delivery run sends them once Redis is back.
+        logger.warning("could not queue %s e-mails for delivery now; the delivery run will send them", len(ids))

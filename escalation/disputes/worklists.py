@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from django.db.models import F, Q, QuerySet
 
 from agencies.models import APPROVER_ROLES, Membership, Role, Sector
-from policies.models import DeadlineKind
-
-from .models import OPEN_STATES, Deadline, Dispute, DisputeState, Notification
-from .permissions import can_approve
-from .selectors import OVERSIGHT_ROLES, disputes_for
+from escalation.deadlines.models import Deadline
+from escalation.disputes.models import Dispute
+from escalation.disputes.permissions import can_approve
+from escalation.disputes.selectors import OVERSIGHT_ROLES, disputes_for
+from escalation.notifications.models import Notification
+from policies.vocabulary import OPEN_STATES, DeadlineKind, DisputeState
 
 #: A deadline counts as near once its policy's reminder is due, or when it falls due within this long.
 NEAR_WINDOW = datetime.timedelta(days=2)

@@ -1,0 +1,37 @@
+"""The append-only audit trail's table."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from agencies.models import Partnership
+
+
+class AuditEvent(models.Model):
+    """Append-only: who did or saw what, when and from where. Kept when a dispute is removed."""
+
+    at = models.DateTimeField(db_index=True)
+    # PROTECT: the table refuses updates, so people with an audit trail are deactivated, not deleted.
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
+    actor_label = models.CharField(max_length=200, blank=True)
+    action = models.CharField(max_length=60)
+    partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    dispute_id_value = models.BigIntegerField(null=True, blank=True, db_index=True)
+    dispute_reference = models.CharField(max_length=30, blank=True, db_index=True)
+    object_type = models.CharField(max_length=60, blank=True)
+    object_id = models.CharField(max_length=60, blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ValidationError("audit events cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("audit events cannot be deleted")

@@ -1,0 +1,60 @@
+"""Deadline rows: one per deadline rule that runs on a dispute."""
+
+from django.db import models
+from django.db.models import Q
+
+from policies.models import DeadlineRule
+
+
+class Deadline(models.Model):
+    """One instance of a deadline rule on one dispute.
+
+    Open while `closed_at` is empty; overdue once `breached_at` is set. The sweep finds due rows through
+    the partial indexes below.
+    """
+
+    dispute = models.ForeignKey("escalation.Dispute", on_delete=models.CASCADE, related_name="deadlines")
+    rule = models.ForeignKey(DeadlineRule, on_delete=models.PROTECT, related_name="+")
+    stage_number = models.PositiveSmallIntegerField(help_text="The stage it started in.")
+    anchor_at = models.DateTimeField()
+    due_at = models.DateTimeField(null=True, blank=True, help_text="Empty for a manual deadline not yet set.")
+    remind_at = models.DateTimeField(null=True, blank=True)
+    extended_days = models.PositiveSmallIntegerField(default=0)
+    manual_due_at = models.DateTimeField(null=True, blank=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    breached_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    met = models.BooleanField(null=True, help_text="Set on closing: met in time, or not.")
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [
+            # Used by the deadline sweep (escalation.sweep) to find breaches and reminders due.
+            models.Index(
+                fields=["due_at"],
+                name="deadline_breach_due",
+                condition=Q(closed_at__isnull=True, breached_at__isnull=True, paused_at__isnull=True),
+            ),
+            models.Index(
+                fields=["remind_at"],
+                name="deadline_reminder_due",
+                condition=Q(closed_at__isnull=True, reminded_at__isnull=True, paused_at__isnull=True),
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dispute", "rule"], condition=Q(closed_at__isnull=True), name="one_open_deadline_per_rule"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule.label} ({self.dispute})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+    @property
+    def overdue(self) -> bool:
+        return self.closed_at is None and self.breached_at is not None

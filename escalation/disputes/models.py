@@ -1,0 +1,209 @@
+"""Disputes and everything recorded about them.
+
+The lifecycle (state) is generic and driven by django-fsm; the stage a dispute stands at is data from
+its policy version, so no partnership's ladder is written in code. Changes go through
+`escalation.disputes.services`, never through these models directly.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from agencies.models import Agency, Partnership
+from policies.models import PolicyVersion
+from policies.schema import CATEGORIES
+from policies.vocabulary import ACTIVE_STATES, OPEN_STATES, DisputeState, EntryKind, MediationChoice
+
+
+class SubjectKind(models.TextChoices):
+    CHILD = "child", "Child"
+    ADULT = "adult", "Adult with care and support needs"
+
+
+class Subject(models.Model):
+    """The child or adult a dispute is about."""
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="subjects")
+    kind = models.CharField(max_length=10, choices=SubjectKind.choices)
+    name = models.CharField(max_length=200)
+    date_of_birth = models.DateField(null=True, blank=True)
+    address = models.TextField(blank=True)
+    nhs_number = models.CharField("NHS number", max_length=12, blank=True)
+    other_identifiers = models.CharField(max_length=200, blank=True)
+    child_protection_plan = models.BooleanField(default=False)
+    looked_after = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+Category = models.TextChoices("Category", [(key, (key, label)) for key, label in CATEGORIES.items()])
+
+
+class Dispute(ConcurrentTransitionMixin, models.Model):
+    reference = models.CharField(max_length=30, unique=True)
+    partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="disputes")
+    policy_version = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT, related_name="disputes")
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="disputes")
+    raising_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="disputes_raised")
+    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="disputes_raised")
+    other_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="disputes_received")
+    category = models.CharField(max_length=40, choices=Category.choices)
+    description = models.TextField("what the disagreement is about")
+    attempts_so_far = models.TextField("what has been tried so far", blank=True)
+    immediate_harm = models.BooleanField("risk of immediate harm", default=False)
+    raised_at = models.DateTimeField()
+    current_stage = models.PositiveSmallIntegerField()
+    state = FSMField(default=DisputeState.RAISED, choices=DisputeState.choices, protected=True)
+    escalation_proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    escalation_proposed_at = models.DateTimeField(null=True, blank=True)
+    escalation_side = models.ForeignKey(Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    escalation_reason = models.TextField(blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-raised_at"]
+        indexes = [
+            # The register's filters and sort keys.
+            models.Index(fields=["partnership", "-raised_at"]),
+            models.Index(fields=["partnership", "state"]),
+            models.Index(fields=["partnership", "current_stage"]),
+            models.Index(fields=["raising_agency", "-raised_at"]),
+            models.Index(fields=["other_agency", "-raised_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(raising_agency=models.F("other_agency")), name="two_agencies")
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    def stage(self):
+        return self.policy_version.stage(self.current_stage)
+
+    def next_stage(self):
+        return self.policy_version.next_stage(self.current_stage)
+
+    # Conditions used by the transitions below.
+    def can_be_escalated(self) -> bool:
+        current = self.stage()
+        return not current.binding and self.next_stage() is not None
+
+    # Transitions. Services call these; they only move the state.
+    @transition(field=state, source=DisputeState.RAISED, target=DisputeState.IN_DISCUSSION)
+    def start_discussion(self) -> None:
+        pass
+
+    @transition(field=state, source=ACTIVE_STATES, target=DisputeState.AWAITING_APPROVAL, conditions=[can_be_escalated])
+    def propose_escalation(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=[*ACTIVE_STATES, DisputeState.AWAITING_APPROVAL],
+        target=DisputeState.IN_DISCUSSION,
+        conditions=[can_be_escalated],
+    )
+    def escalate(self) -> None:
+        pass
+
+    @transition(field=state, source=DisputeState.AWAITING_APPROVAL, target=DisputeState.IN_DISCUSSION)
+    def decline_escalation(self) -> None:
+        pass
+
+    @transition(field=state, source=[*ACTIVE_STATES, DisputeState.AWAITING_APPROVAL], target=DisputeState.RESOLVED)
+    def resolve(self) -> None:
+        pass
+
+    @transition(field=state, source=DisputeState.RESOLVED, target=DisputeState.CLOSED)
+    def close(self) -> None:
+        pass
+
+    @transition(field=state, source=list(OPEN_STATES), target=DisputeState.WITHDRAWN)
+    def withdraw(self) -> None:
+        pass
+
+
+class ReferenceCounter(models.Model):
+    """The last dispute number used by a partnership in a year; locked while a reference is taken."""
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE)
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["partnership", "year"], name="one_counter_per_year")]
+
+
+class Participant(models.Model):
+    """Someone acting on one side of a dispute: the details the written record needs."""
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="participants")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT)
+    name = models.CharField(max_length=200)
+    designation = models.CharField(max_length=200, blank=True)
+    contact_details = models.CharField(max_length=300, blank=True)
+    joined_at_stage = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["joined_at_stage", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name}, {self.agency}"
+
+
+class StageVisit(models.Model):
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="stage_visits")
+    stage_number = models.PositiveSmallIntegerField()
+    entered_at = models.DateTimeField()
+    left_at = models.DateTimeField(null=True, blank=True)
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["entered_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dispute"], condition=Q(left_at__isnull=True), name="one_current_stage_visit"
+            )
+        ]
+
+
+class RecordEntry(models.Model):
+    """A written record of a discussion, action or decision at a stage."""
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="record_entries")
+    stage_number = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=20, choices=EntryKind.choices)
+    occurred_on = models.DateField()
+    text = models.TextField()
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name_plural = "record entries"
+
+
+class Outcome(models.Model):
+    dispute = models.OneToOneField(Dispute, on_delete=models.CASCADE, related_name="outcome")
+    stage_number = models.PositiveSmallIntegerField()
+    decided_on = models.DateField()
+    convened = models.CharField(max_length=20, choices=MediationChoice.choices, default=MediationChoice.NEITHER)
+    agreed_outcome = models.TextField()
+    outstanding_actions = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
