@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from escalation.accounts.models import SessionToken, new_token
 from escalation.audit import trail as audit
+from escalation.audit.events import AuditEventType
 
 SESSION_KEY = "account_session_token"
 
@@ -40,5 +41,5 @@ def sign_out_everywhere(request: HttpRequest, *, now: datetime.datetime | None =
     now = now or timezone.now()
     user = request.user
     end_sessions_of(user, now=now)
-    audit.record(user, "account.signed_out_everywhere", now=now)
+    audit.record(user, AuditEventType.ACCOUNT_SIGNED_OUT_EVERYWHERE, now=now)
     logout(request)

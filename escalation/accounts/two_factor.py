@@ -18,6 +18,7 @@ from qrcode.image.svg import SvgPathImage
 
 from agencies.models import PARTNERSHIP_ROLES, Membership
 from escalation.audit import trail as audit
+from escalation.audit.events import AuditEventType
 
 SETUP = "setup"
 VERIFY = "verify"
@@ -110,7 +111,7 @@ def confirm_setup(request: HttpRequest, code: str, *, now: datetime.datetime | N
         device.save(update_fields=["confirmed"])
         TOTPDevice.objects.filter(user=user, confirmed=False).delete()
         django_otp.login(request, device)
-        audit.record(user, "account.two_factor_enabled", obj=device, now=now or timezone.now())
+        audit.record(user, AuditEventType.ACCOUNT_TWO_FACTOR_ENABLED, obj=device, now=now or timezone.now())
     return result
 
 

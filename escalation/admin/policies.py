@@ -203,6 +203,7 @@ class PolicyAdmin(ScopedByPolicy, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         """Store the text as a new version (or nothing, when it is unchanged); the Policy row follows it."""
         from escalation.audit import trail as audit
+        from escalation.audit.events import AuditEventType
 
         version, created = load_policy_text(form.cleaned_data["text"], source=POLICY_TEXT_SOURCE)
         form.instance = obj = version.policy
@@ -212,7 +213,7 @@ class PolicyAdmin(ScopedByPolicy, admin.ModelAdmin):
         partnership = obj.partnerships.order_by("name").first()
         audit.record(
             request.user,
-            "policy.version_created",
+            AuditEventType.POLICY_VERSION_CREATED,
             obj=version,
             partnership=partnership,
             after={"policy": obj.slug, "version": version.number, "content_hash": version.content_hash},

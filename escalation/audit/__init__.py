@@ -1,8 +1,10 @@
 """The append-only audit trail: who did or saw what, when and from where.
 
-`record` writes one event; the middleware remembers where the current request came from.
+`record` writes one event of a type listed in `AuditEventType`; the middleware remembers where the current
+request came from.
 """
 
+from escalation.audit.events import AuditEventType
 from escalation.audit.trail import AuditContextMiddleware, record
 
-__all__ = ["AuditContextMiddleware", "record"]
+__all__ = ["AuditContextMiddleware", "AuditEventType", "record"]

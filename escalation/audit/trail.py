@@ -1,7 +1,7 @@
 """The append-only audit trail: who did or saw what, when and from where.
 
-Services call `record`; where the request came from is picked up from `AuditContextMiddleware`, so
-service functions need no request argument.
+Services call `record` with one of the types in `escalation.audit.events`; where the request came from is picked
+up from `AuditContextMiddleware`, so service functions need no request argument.
 """
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ import datetime
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 
+from escalation.audit.events import AuditEventType, event_type, payload_problems
 from escalation.audit.models import AuditEvent
 
 if TYPE_CHECKING:
@@ -31,7 +33,7 @@ _origin: contextvars.ContextVar[RequestOrigin | None] = contextvars.ContextVar("
 
 def record(
     actor,
-    action: str,
+    action: AuditEventType | str,
     *,
     dispute: Dispute | None = None,
     obj: Any = None,
@@ -40,13 +42,19 @@ def record(
     partnership=None,
     now: datetime.datetime | None = None,
 ) -> AuditEvent:
+    """Writes one event of type `action` (a member of `AuditEventType`, or its value; anything else is a ValueError)."""
+    kind = event_type(action)
+    if getattr(settings, "AUDIT_CHECK_PAYLOADS", settings.DEBUG):
+        problems = payload_problems(kind, before=before, after=after)
+        if problems:
+            raise ValueError(f"{kind}: {'; '.join(problems)} (see escalation/audit/events.py)")
     origin = _origin.get()
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
     return AuditEvent.objects.create(
         at=now or timezone.now(),
         actor=actor if authenticated else None,
         actor_label=actor.get_username() if authenticated else "system",
-        action=action,
+        action=kind.value,
         partnership=partnership or (dispute.partnership if dispute else None),
         dispute_id_value=dispute.pk if dispute else None,
         dispute_reference=dispute.reference if dispute else "",

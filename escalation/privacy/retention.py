@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from agencies.models import Partnership
 from escalation.audit import trail as audit
+from escalation.audit.events import AuditEventType
 from escalation.disputes.models import Dispute, Subject
 from policies.vocabulary import DisputeState
 
@@ -77,7 +78,7 @@ def remove_dispute(dispute: Dispute, *, now: datetime.datetime, actor=None) -> b
     subject = locked.subject
     audit.record(
         actor,
-        "dispute.removed",
+        AuditEventType.DISPUTE_REMOVED,
         dispute=locked,
         obj=locked,
         before={
@@ -123,7 +124,7 @@ def apply_retention(
         if run.removals:
             audit.record(
                 actor,
-                "retention.listed" if dry_run else "retention.applied",
+                AuditEventType.RETENTION_LISTED if dry_run else AuditEventType.RETENTION_APPLIED,
                 partnership=partnership,
                 after={
                     "cutoff": run.cutoff.isoformat(),

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from agencies.models import Partnership
 from escalation.audit import trail as audit
+from escalation.audit.events import AuditEventType
 from escalation.audit.models import AuditEvent
 from escalation.disputes.models import Dispute, Outcome, Subject
 
@@ -151,10 +152,12 @@ def export_subject(
     }
     details = {"subject_ids": [subject.pk for subject in subjects]}
     for dispute in disputes:
-        audit.record(actor, "subject_access.exported", dispute=dispute, obj=dispute.subject, after=details, now=now)
+        audit.record(
+            actor, AuditEventType.SUBJECT_ACCESS_EXPORTED, dispute=dispute, obj=dispute.subject, after=details, now=now
+        )
     audit.record(
         actor,
-        "subject_access.exported",
+        AuditEventType.SUBJECT_ACCESS_EXPORTED,
         partnership=partnership,
         after={**details, "dispute_references": [dispute.reference for dispute in disputes]},
         now=now,

@@ -10,3 +10,5 @@ STORAGES = {
 }
 # Tests serve static files from the finders; there is no collected folder for WhiteNoise to look in.
 STATIC_ROOT = None
+# An audit event whose before/after keys differ from escalation/audit/events.py fails the test that writes it.
+AUDIT_CHECK_PAYLOADS = True

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 
 from escalation.audit import trail as audit
+from escalation.audit.events import AuditEventType
 from escalation.audit.models import AuditEvent
 
 on_postgresql = pytest.mark.skipif(
@@ -34,8 +35,8 @@ def test_an_event_cannot_be_deleted_through_the_orm(event):
 
 
 def test_new_events_are_still_written(event):
-    added = audit.record(None, "test.appended", partnership=event.partnership)
-    assert AuditEvent.objects.filter(pk=added.pk, action="test.appended").exists()
+    added = audit.record(None, AuditEventType.DISPUTE_VIEWED, partnership=event.partnership)
+    assert AuditEvent.objects.filter(pk=added.pk, action="dispute.viewed").exists()
 
 
 @on_postgresql

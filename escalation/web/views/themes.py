@@ -8,6 +8,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from escalation.audit import trail as audit
+from escalation.audit.events import AuditEventType
 from escalation.disputes.register import theme_figures
 from escalation.web.charts import Bar, bar_chart
 from escalation.web.forms_register import DateRangeForm
@@ -27,7 +28,7 @@ def themes(request: HttpRequest) -> HttpResponse:
     figures = theme_figures(request.user, partnership, raised_from, raised_to)
     audit.record(
         request.user,
-        "themes.viewed",
+        AuditEventType.THEMES_VIEWED,
         partnership=partnership,
         after={
             "raised_from": raised_from and raised_from.isoformat(),

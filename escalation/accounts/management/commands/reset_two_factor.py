@@ -4,6 +4,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from escalation.accounts.sessions import end_sessions_of
 from escalation.audit import trail as audit
+from escalation.audit.events import AuditEventType
 
 
 class Command(BaseCommand):
@@ -21,5 +22,7 @@ class Command(BaseCommand):
             raise CommandError(f"no user {username!r}")
         removed, _ = TOTPDevice.objects.filter(user=user).delete()
         end_sessions_of(user)
-        audit.record(None, "account.two_factor_reset", obj=user, after={"username": username, "devices": removed})
+        audit.record(
+            None, AuditEventType.ACCOUNT_TWO_FACTOR_RESET, obj=user, after={"username": username, "devices": removed}
+        )
         self.stdout.write(f"Removed {removed} authenticator app(s) from {username} and signed them out everywhere.")
