@@ -5,12 +5,22 @@ only). Superusers see everything. Disputes are not in the admin at all: case dat
 rule in `escalation.selectors`. Object pages outside the admin's partnerships are 404s, not redirects.
 """
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
+from django.utils import timezone
 
 from agencies.models import Agency, ClosureDay, Membership, Partnership, Role
+from escalation.disputes.deadline_changes import (
+    CALENDAR_SETTINGS,
+    add_closure_day,
+    calendar_refusal,
+    change_calendar,
+    change_closure_day,
+    remove_closure_day,
+)
 
 
 def admin_partnership_ids(request: HttpRequest) -> frozenset[int]:
@@ -93,17 +103,49 @@ class PartnershipScopedAdmin(admin.ModelAdmin):
         return Agency.objects.filter(partnership__in=self.scoped_partnerships(request)).select_related("partnership")
 
 
+def save_closure_days(request: HttpRequest, partnership: Partnership, formset) -> None:
+    """Apply the closure days' formset through the calendar services, so each change moves open deadlines.
+
+    Removals go first, so a day removed and added again in one save is not refused as a second closure.
+    """
+    now = timezone.now()
+    formset.save(commit=False)
+    for closure in formset.deleted_objects:
+        remove_closure_day(closure_day=closure, changed_by=request.user, now=now)
+    for closure, _ in formset.changed_objects:
+        change_closure_day(
+            closure_day=closure, date=closure.date, reason=closure.reason, changed_by=request.user, now=now
+        )
+    for closure in formset.new_objects:
+        added = add_closure_day(
+            partnership=partnership, date=closure.date, reason=closure.reason, changed_by=request.user, now=now
+        )
+        closure.pk = added.pk
+
+
+class PartnershipForm(forms.ModelForm):
+    def clean_default_stage_working_days(self) -> int:
+        days = self.cleaned_data["default_stage_working_days"]
+        problem = calendar_refusal(default_stage_working_days=days)
+        if problem:
+            raise forms.ValidationError(problem)
+        return days
+
+
 class ClosureDayInline(admin.TabularInline):
-    """A partnership's closure days; changing them moves open deadlines (agencies.signals)."""
+    """A partnership's closure days; the partnership's page saves them through the calendar services."""
 
     model = ClosureDay
     extra = 1
     fields = ["date", "reason"]
 
     def _in_scope(self, request: HttpRequest, obj) -> bool:
+        """`obj` is the partnership; None when Django asks for the inline's queryset, which the formset then
+        limits to the partnership of a page already in scope. Refusing that would hide the existing days."""
         if request.user.is_superuser:
             return True
-        return obj is not None and obj.pk in admin_partnership_ids(request)
+        ids = admin_partnership_ids(request)
+        return bool(ids) and (obj is None or obj.pk in ids)
 
     def has_view_permission(self, request, obj=None):
         return self._in_scope(request, obj)
@@ -121,6 +163,7 @@ class ClosureDayInline(admin.TabularInline):
 @admin.register(Partnership)
 class PartnershipAdmin(PartnershipScopedAdmin):
     partnership_lookup = "id"
+    form = PartnershipForm
     list_display = ["name", "reference_prefix", "policy", "nation"]
     search_fields = ["name"]
     inlines = [ClosureDayInline]
@@ -140,6 +183,24 @@ class PartnershipAdmin(PartnershipScopedAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return request.user.is_superuser
+
+    def save_model(self, request, obj, form, change):
+        """The calendar settings go through `change_calendar`, which moves open deadlines and audits the change."""
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        wanted = {name: getattr(obj, name) for name in CALENDAR_SETTINGS}
+        stored = Partnership.objects.get(pk=obj.pk)
+        for name in CALENDAR_SETTINGS:
+            setattr(obj, name, getattr(stored, name))
+        super().save_model(request, obj, form, change)
+        change_calendar(partnership=obj, changed_by=request.user, now=timezone.now(), **wanted)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is ClosureDay and change:
+            save_closure_days(request, form.instance, formset)
+        else:
+            super().save_formset(request, form, formset, change)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "policy" and not request.user.is_superuser:
@@ -198,6 +259,27 @@ class ClosureDayAdmin(PartnershipScopedAdmin):
     list_display = ["date", "reason", "partnership"]
     list_filter = [("partnership", admin.RelatedOnlyFieldListFilter)]
     date_hierarchy = "date"
+
+    def get_readonly_fields(self, request, obj=None):
+        # Moving a closure day to another partnership is removing it from one and adding it to the other.
+        return ["partnership"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        now = timezone.now()
+        if change:
+            change_closure_day(closure_day=obj, date=obj.date, reason=obj.reason, changed_by=request.user, now=now)
+        else:
+            obj.pk = add_closure_day(
+                partnership=obj.partnership, date=obj.date, reason=obj.reason, changed_by=request.user, now=now
+            ).pk
+
+    def delete_model(self, request, obj):
+        remove_closure_day(closure_day=obj, changed_by=request.user, now=timezone.now())
+
+    def delete_queryset(self, request, queryset):
+        now = timezone.now()
+        for closure in queryset.select_related("partnership"):
+            remove_closure_day(closure_day=closure, changed_by=request.user, now=now)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "partnership":

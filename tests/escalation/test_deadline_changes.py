@@ -4,13 +4,18 @@ import datetime
 
 import pytest
 
-from agencies.models import ClosureDay
 from escalation.audit.models import AuditEvent
 from escalation.deadlines.models import Deadline
 from escalation.deadlines.overdue import deadline_label, with_overdue
 from escalation.deadlines.sweep import sweep
 from escalation.disputes import services
-from escalation.disputes.deadline_changes import extend_deadline, pause_deadline, resume_deadline
+from escalation.disputes.deadline_changes import (
+    add_closure_day,
+    extend_deadline,
+    pause_deadline,
+    remove_closure_day,
+    resume_deadline,
+)
 from escalation.disputes.models import Dispute
 from escalation.disputes.permissions import ActionRefused
 from escalation.notifications.models import Notification
@@ -64,7 +69,9 @@ class TestExtend:
         )
         row.refresh_from_db()
         assert row.due_at == london(2026, 3, 6, 17)
-        ClosureDay.objects.create(partnership=bcssp.partnership, date=datetime.date(2026, 3, 5), reason="Training")
+        add_closure_day(
+            partnership=bcssp.partnership, date=datetime.date(2026, 3, 5), changed_by=bcssp.admin, now=RAISED
+        )
         row.refresh_from_db()
         assert row.due_at == london(2026, 3, 9, 17)
         assert sweep(now=london(2026, 3, 6, 17, 1)).breached == 0
@@ -174,12 +181,14 @@ class TestCalendarChanges:
     def test_a_new_closure_day_moves_open_deadlines_and_removing_it_moves_them_back(self, bcssp, dispute):
         row = stage_1(dispute)
         other = build_world("bcssp", "ELSE").raise_dispute(now=RAISED)
-        closure = ClosureDay.objects.create(partnership=bcssp.partnership, date=datetime.date(2026, 3, 3))
+        closure = add_closure_day(
+            partnership=bcssp.partnership, date=datetime.date(2026, 3, 3), changed_by=bcssp.admin, now=RAISED
+        )
         row.refresh_from_db()
         assert (row.due_at, row.remind_at) == (london(2026, 3, 5, 17), london(2026, 3, 4, 9))
         assert stage_1(other).due_at == london(2026, 3, 4, 17)  # another partnership's calendar
         assert AuditEvent.objects.filter(action="deadline.recomputed", dispute_id_value=dispute.pk).count() == 2
-        closure.delete()
+        remove_closure_day(closure_day=closure, changed_by=bcssp.admin, now=RAISED)
         row.refresh_from_db()
         assert row.due_at == london(2026, 3, 4, 17)
 
@@ -188,7 +197,9 @@ class TestCalendarChanges:
         sweep(now=london(2026, 3, 4, 17, 1))
         closed = bcssp.raise_dispute(now=RAISED)
         services.withdraw_dispute(dispute=closed, withdrawn_by=bcssp.teacher, reason="r", now=RAISED)
-        ClosureDay.objects.create(partnership=bcssp.partnership, date=datetime.date(2026, 3, 3))
+        add_closure_day(
+            partnership=bcssp.partnership, date=datetime.date(2026, 3, 3), changed_by=bcssp.admin, now=RAISED
+        )
         row.refresh_from_db()
         assert row.due_at == london(2026, 3, 4, 17) and row.breached_at is not None
         assert closed.deadlines.get(rule__name="stage-1").due_at == london(2026, 3, 4, 17)
@@ -202,7 +213,9 @@ class TestCalendarChanges:
         assert created and version.number == 2
         row.refresh_from_db()
         assert row.due_at == london(2026, 3, 4, 17)
-        ClosureDay.objects.create(partnership=bcssp.partnership, date=datetime.date(2026, 3, 3))
+        add_closure_day(
+            partnership=bcssp.partnership, date=datetime.date(2026, 3, 3), changed_by=bcssp.admin, now=RAISED
+        )
         row.refresh_from_db()
         assert row.due_at == london(2026, 3, 5, 17)  # still 2 working days: the version it was raised under
         newer = bcssp.raise_dispute(now=RAISED)
