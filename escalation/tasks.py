@@ -1,7 +1,8 @@
 """Tiny Celery tasks: each reads the clock, calls one service function and returns what it did.
 
-Beat schedules the sweep and the delivery run (escalation/settings/deadlines.py); services queue
-`deliver_notification` after commit for e-mails that should go at once.
+Beat schedules the sweep, the delivery run and the records catch-up (escalation/settings/deadlines.py);
+services queue `deliver_notification` after commit for e-mails that should go at once, and
+`render_record_snapshot` for each written record a policy asked for.
 """
 
 from celery import shared_task
@@ -11,6 +12,7 @@ from django.utils import timezone
 from escalation.deadlines.sweep import sweep
 from escalation.notifications import delivery
 from escalation.privacy.retention import apply_retention
+from escalation.records import requirements
 
 
 @shared_task(name="escalation.sweep_deadlines")
@@ -46,3 +48,15 @@ def deliver_notification(self, notification_id: int) -> str:
         if wait <= settings.EMAIL_TASK_RETRY_MAX_SECONDS:
             raise self.retry(countdown=max(wait, 0.5))
     return result.status
+
+
+@shared_task(name="escalation.render_record_snapshot")
+def render_record_snapshot(snapshot_id: int) -> str:
+    """Draw one written record, queued once the change that asked for it committed."""
+    return requirements.render_snapshot(snapshot_id=snapshot_id, now=timezone.now())
+
+
+@shared_task(name="escalation.render_pending_records")
+def render_pending_records() -> dict[str, int]:
+    """Draw written records still pending because their task was lost or never queued."""
+    return requirements.render_pending_records(now=timezone.now())

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from escalation.audit import trail as audit
+from escalation.audit.events import AuditEventType
 from escalation.disputes.models import Dispute
 from escalation.disputes.selectors import can_see
 from escalation.records.models import RecordSnapshot
@@ -19,6 +20,10 @@ from escalation.records.render import filename_for, form_for, render_pdf
 
 class RecordNotFound(LookupError):
     """No such dispute, or no such snapshot of it."""
+
+
+class RecordNotReady(RecordNotFound):
+    """A stored snapshot that is still being drawn, or could not be drawn: there is no PDF to hand out."""
 
 
 @dataclass(frozen=True)
@@ -42,9 +47,18 @@ def _snapshot(dispute: Dispute, snapshot_id: int) -> RecordSnapshot:
 
 
 def record_file(dispute: Dispute, *, snapshot_id: int | None = None, now: datetime.datetime) -> RecordFile:
-    """A stored snapshot of `dispute` (RecordNotFound if it is not one of its own), or its record as of now."""
+    """A stored snapshot of `dispute`, or its record as of now.
+
+    RecordNotFound if the snapshot is not one of its own; RecordNotReady if it has no PDF (yet).
+    """
     if snapshot_id is not None:
         snapshot = _snapshot(dispute, snapshot_id)
+        if snapshot.is_pending:
+            raise RecordNotReady(f"{dispute.reference}'s record {snapshot_id} is still being prepared; try again soon.")
+        if not snapshot.is_ready:
+            raise RecordNotReady(
+                f"{dispute.reference}'s record {snapshot_id} could not be produced; use the record as it stands now."
+            )
         name = filename_for(dispute.reference, snapshot.form, snapshot.stage_number)
         return RecordFile(name, bytes(snapshot.pdf), snapshot.form, snapshot.pk)
     form = form_for(dispute.policy_version)
@@ -63,7 +77,9 @@ def download_record(
     if not can_see(user, dispute):
         raise RecordNotFound(f"No dispute has the reference {dispute.reference}.")
     record = record_file(dispute, snapshot_id=snapshot_id, now=now)
-    audit.record(user, "record.downloaded", dispute=dispute, obj=dispute, after=_audit_details(record), now=now)
+    audit.record(
+        user, AuditEventType.RECORD_DOWNLOADED, dispute=dispute, obj=dispute, after=_audit_details(record), now=now
+    )
     return record
 
 
@@ -83,5 +99,5 @@ def export_record(
         raise RecordNotFound(f"No dispute has the reference {reference}.")
     record = record_file(dispute, snapshot_id=snapshot_id, now=now)
     details = _audit_details(record, via="manage.py render_record")
-    audit.record(None, "record.exported", dispute=dispute, obj=dispute, after=details, now=now)
+    audit.record(None, AuditEventType.RECORD_EXPORTED, dispute=dispute, obj=dispute, after=details, now=now)
     return record

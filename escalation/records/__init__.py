@@ -1,1 +1,1 @@
-"""Written records of disputes (Appendix 2, Record of Escalation, the general record)."""
+"""Written records of disputes, on the record form each policy names (templates/records/)."""

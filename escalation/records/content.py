@@ -14,10 +14,26 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import ObjectDoesNotExist
 
 from policies.calendar import LONDON
-from policies.vocabulary import DisputeState, Form, MediationChoice
+from policies.vocabulary import OPEN_STATES, DisputeState, MediationChoice
 
 if TYPE_CHECKING:
     from escalation.disputes.models import Dispute, Outcome, RecordEntry, StageVisit
+
+
+@dataclass(frozen=True)
+class AsAt:
+    """A past moment a stored record describes: what had been written by then, the state and stage then.
+
+    Rows written after `moment` are left out. The dispute row holds only its present state and stage, so the
+    ones at the moment are kept with the snapshot when its requirement is met.
+    """
+
+    moment: datetime.datetime
+    state: str
+    stage_number: int
+
+    def includes(self, written_at: datetime.datetime | None) -> bool:
+        return written_at is not None and written_at <= self.moment
 
 
 @dataclass(frozen=True)
@@ -45,7 +61,7 @@ NUMBER_WORDS = ["Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "
 
 
 def number_word(number: int | None) -> str:
-    """The word for a stage number, as Torbay's policy names its stages ("Stage Three"); digits beyond ten."""
+    """The word for a stage number, for forms that name stages in words ("Stage Three"); digits beyond ten."""
     if number is None:
         return ""
     return NUMBER_WORDS[number] if 0 <= number < len(NUMBER_WORDS) else str(number)
@@ -151,9 +167,14 @@ def _london(moment: datetime.datetime | None) -> datetime.datetime | None:
     return moment.astimezone(LONDON) if moment else None
 
 
-def _workers(dispute: Dispute) -> list[Worker]:
-    """The people on each side, raising agency first; an agency nobody has spoken for yet still appears."""
+def _workers(dispute: Dispute, as_at: AsAt | None) -> list[Worker]:
+    """The people on each side, raising agency first; an agency nobody has spoken for yet still appears.
+
+    A participant has no time of joining, only a stage: those who joined at a later stage than `as_at` are left out.
+    """
     participants = list(dispute.participants.select_related("agency"))
+    if as_at is not None:
+        participants = [p for p in participants if p.joined_at_stage <= as_at.stage_number]
     rows: list[Worker] = []
     for agency in (dispute.raising_agency, dispute.other_agency):
         theirs = [p for p in participants if p.agency_id == agency.pk]
@@ -182,10 +203,18 @@ def _visit_for(entry: RecordEntry, visits: list[StageVisit]) -> StageVisit | Non
     return same_stage[0] if same_stage else None
 
 
-def _stages(dispute: Dispute, outcome: Outcome | None) -> list[StageRecord]:
+def _stages(dispute: Dispute, outcome: Outcome | None, state: str, as_at: AsAt | None) -> list[StageRecord]:
     visits = list(dispute.stage_visits.select_related("approved_by").order_by("entered_at", "id"))
     policy_stages = {stage.number: stage for stage in dispute.policy_version.stages.all()}
-    entries = dispute.record_entries.select_related("author", "agency").order_by("occurred_on", "created_at", "id")
+    entries = list(
+        dispute.record_entries.select_related("author", "agency").order_by("occurred_on", "created_at", "id")
+    )
+    if as_at is not None:
+        visits = [visit for visit in visits if as_at.includes(visit.entered_at)]
+        for visit in visits:
+            if visit.left_at is not None and not as_at.includes(visit.left_at):
+                visit.left_at = None
+        entries = [entry for entry in entries if as_at.includes(entry.created_at)]
     attempts: dict[int, list[Attempt]] = {visit.pk: [] for visit in visits}
     for entry in entries:
         visit = _visit_for(entry, visits)
@@ -221,25 +250,36 @@ def _stages(dispute: Dispute, outcome: Outcome | None) -> list[StageRecord]:
             )
         elif outcome is not None and outcome.stage_number == visit.stage_number:
             records.append(StageRecord(**common, status=StageStatus.RESOLVED, agreed_outcome=outcome.agreed_outcome))
-        elif dispute.state == DisputeState.WITHDRAWN:
+        elif state == DisputeState.WITHDRAWN:
             records.append(StageRecord(**common, status=StageStatus.WITHDRAWN))
-        elif dispute.is_open:
+        elif state in OPEN_STATES:
             records.append(StageRecord(**common, status=StageStatus.CURRENT))
         else:
             records.append(StageRecord(**common, status=StageStatus.ENDED))
     return records
 
 
-def _outcome(dispute: Dispute) -> Outcome | None:
+def _outcome(dispute: Dispute, as_at: AsAt | None) -> Outcome | None:
     try:
-        return dispute.outcome
+        outcome = dispute.outcome
     except ObjectDoesNotExist:
         return None
+    if as_at is not None and not as_at.includes(outcome.recorded_at):
+        return None
+    return outcome
 
 
-def build_record(dispute: Dispute, *, form: str, now: datetime.datetime) -> RecordContent:
-    """Everything the record of `dispute` shows, as it stands at `now`; times in Europe/London."""
-    outcome = _outcome(dispute)
+def build_record(dispute: Dispute, *, form: str, now: datetime.datetime, as_at: AsAt | None = None) -> RecordContent:
+    """Everything the record of `dispute` shows, produced at `now`; times in Europe/London.
+
+    Without `as_at` the record is of the dispute as it stands; with it, of the dispute as it was at that moment
+    (a stored snapshot, drawn after the change that asked for it).
+    """
+    outcome = _outcome(dispute, as_at)
+    state = as_at.state if as_at is not None else dispute.state
+    closed_at = dispute.closed_at
+    if as_at is not None and not as_at.includes(closed_at):
+        closed_at = None
     subject = dispute.subject
     version = dispute.policy_version
     final = None
@@ -256,7 +296,7 @@ def build_record(dispute: Dispute, *, form: str, now: datetime.datetime) -> Reco
     return RecordContent(
         reference=dispute.reference,
         form=form,
-        form_title=Form(form).label,
+        form_title=version.form_title(form),
         partnership=dispute.partnership.name,
         policy=version.policy.name,
         policy_version=version.label or f"version {version.number}",
@@ -269,15 +309,15 @@ def build_record(dispute: Dispute, *, form: str, now: datetime.datetime) -> Reco
         subject_name=subject.name,
         date_of_birth=subject.date_of_birth,
         address=subject.address,
-        category=dispute.get_category_display(),
+        category=version.category_label(dispute.category),
         description=dispute.description,
         attempts_so_far=dispute.attempts_so_far,
         immediate_harm=dispute.immediate_harm,
-        state=dispute.get_state_display(),
-        stage_number=dispute.current_stage,
-        withdrawn=dispute.state == DisputeState.WITHDRAWN,
-        workers=_workers(dispute),
-        stages=_stages(dispute, outcome),
+        state=DisputeState(state).label,
+        stage_number=as_at.stage_number if as_at is not None else dispute.current_stage,
+        withdrawn=state == DisputeState.WITHDRAWN,
+        workers=_workers(dispute, as_at),
+        stages=_stages(dispute, outcome, state, as_at),
         outcome=final,
-        closed_at=_london(dispute.closed_at),
+        closed_at=_london(closed_at),
     )

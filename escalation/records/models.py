@@ -1,21 +1,54 @@
 """Stored written records."""
 
 from django.db import models
+from django.db.models import Q
 
-from policies.vocabulary import Form
+from policies.vocabulary import DisputeState
 
 
 class RecordSnapshot(models.Model):
-    """A written record (PDF) produced when a policy's form requirement was met; never changed."""
+    """A written record (PDF) of a dispute as it was when a policy's form requirement was met.
+
+    The change that meets the requirement writes the row as pending; the PDF is drawn after that change has
+    committed (escalation.records.requirements), and a ready snapshot is never changed.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Being prepared"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Could not be produced"
 
     dispute = models.ForeignKey("escalation.Dispute", on_delete=models.CASCADE, related_name="record_snapshots")
-    form = models.CharField(max_length=30, choices=Form.choices)
+    form = models.CharField(max_length=30, help_text="The policy's record form: templates/records/<form>.html.")
     requirement_key = models.CharField(max_length=100)
     stage_number = models.PositiveSmallIntegerField()
+    #: The moment the record describes: when the requirement was met (the PDF may be drawn a little later).
     produced_at = models.DateTimeField()
-    pdf = models.BinaryField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    #: The dispute's state at `produced_at`, for the record's status line; the dispute row keeps only its present one.
+    dispute_state = models.CharField(max_length=20, choices=DisputeState.choices, blank=True)
+    #: The roles told once the record is ready (or that it could not be produced), decided when it was asked for.
+    recipient_roles = models.JSONField(default=list, blank=True)
+    pdf = models.BinaryField(null=True, blank=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["dispute", "requirement_key"], name="one_snapshot_per_requirement")
+            models.UniqueConstraint(fields=["dispute", "requirement_key"], name="one_snapshot_per_requirement"),
+            models.CheckConstraint(condition=~Q(status="ready") | Q(pdf__isnull=False), name="ready_snapshot_has_pdf"),
         ]
+        indexes = [
+            models.Index(fields=["produced_at"], condition=Q(status="pending"), name="record_snapshot_pending"),
+        ]
+
+    @property
+    def is_ready(self) -> bool:
+        return self.status == self.Status.READY
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING
+
+    @property
+    def title(self) -> str:
+        """The record's title, as the dispute's policy version names its record form."""
+        return self.dispute.policy_version.form_title(self.form)

@@ -1,6 +1,7 @@
 """Turning a dispute into its written record: HTML from a template, then a PDF from WeasyPrint.
 
-The policy's form requirement picks the template; a policy that names no form gets the general record.
+The policy's record form names the template, templates/records/<form>.html; a policy that names none gets the
+general record.
 """
 
 from __future__ import annotations
@@ -12,20 +13,14 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from weasyprint import HTML
 
-from escalation.records.content import RecordContent, build_record
+from escalation.records.content import AsAt, RecordContent, build_record
 from escalation.records.fetcher import BASE_URL, StaticFilesOnlyFetcher
 from policies.calendar import LONDON
+from policies.defaults import RECORD_FORM
 from policies.models import PolicyVersion
-from policies.vocabulary import Form
 
 if TYPE_CHECKING:
     from escalation.disputes.models import Dispute
-
-TEMPLATES = {
-    Form.APPENDIX_2: "records/appendix_2.html",
-    Form.RECORD_OF_ESCALATION: "records/record_of_escalation.html",
-    Form.GENERAL: "records/general.html",
-}
 
 
 class RecordRenderingError(Exception):
@@ -33,19 +28,25 @@ class RecordRenderingError(Exception):
 
 
 def form_for(version: PolicyVersion) -> str:
-    """The form a policy version's records use: its first form requirement's, else the general record."""
-    requirement = version.form_requirements.order_by("stage", "id").first()
-    return requirement.form if requirement and requirement.form in TEMPLATES else Form.GENERAL
+    """The form a policy version's records use: the record form it names (the general record by default)."""
+    return version.record_form
+
+
+def template_for(form: str) -> str:
+    return f"records/{form}.html"
 
 
 def html_for(content: RecordContent) -> str:
     """The record's HTML on its form's template; dates and times shown in Europe/London."""
     with timezone.override(LONDON):
-        return render_to_string(TEMPLATES.get(content.form, TEMPLATES[Form.GENERAL]), {"record": content})
+        # A template removed since the version was loaded falls back to the general record.
+        templates = [template_for(content.form), template_for(RECORD_FORM)]
+        return render_to_string(templates, {"record": content})
 
 
-def render_html(dispute: Dispute, *, form: str, now: datetime.datetime) -> str:
-    return html_for(build_record(dispute, form=form, now=now))
+def render_html(dispute: Dispute, *, form: str, now: datetime.datetime, as_at: AsAt | None = None) -> str:
+    """The record's HTML, produced at `now`; with `as_at`, of the dispute as it was then (see build_record)."""
+    return html_for(build_record(dispute, form=form, now=now, as_at=as_at))
 
 
 def html_to_pdf(html: str) -> bytes:

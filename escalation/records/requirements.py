@@ -1,25 +1,31 @@
-"""A policy's form requirements: which record a stage needs, and who receives it.
+"""A policy's form requirements: which record a stage needs, who receives it, and drawing it after commit.
 
-When a requirement is met the record is produced there and then, stored as an unchangeable snapshot of that
-moment, and the recipient roles are told where to read it in the app. The PDF never travels by e-mail.
-This runs inside the service's transaction, so the snapshot, the notification and the change that caused
-them are written together or not at all.
+Meeting a requirement happens inside the change that met it (the service's transaction, holding the dispute's
+row lock), so there it only writes down that a record is owed: a pending snapshot and its audit event. Drawing
+the PDF can take seconds, so it waits until that change has committed: a Celery task when Redis is there,
+otherwise straight after the commit in the same process. The record shows the dispute as it was when the
+requirement was met; once it is stored the recipient roles are told where to read it in the app. The PDF never
+travels by e-mail. A snapshot left pending (Redis down, a worker lost) is drawn by the every-minute catch-up.
 """
 
 from __future__ import annotations
 
 import datetime
 import logging
+from functools import partial
 from typing import TYPE_CHECKING
 
+from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from escalation.audit import trail as audit
+from escalation.audit.events import AuditEventType
 from escalation.notifications.outbox import queue
+from escalation.records import render
+from escalation.records.content import AsAt
 from escalation.records.models import RecordSnapshot
-from escalation.records.render import html_to_pdf, render_html
 from policies.models import FormRequirement
 from policies.runtime.conditions import condition_holds
 
@@ -29,6 +35,18 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 EVENT = "record_required"
+
+#: The Celery task that draws one pending snapshot (escalation.tasks), named so this layer need not import it.
+RENDER_TASK = "escalation.render_record_snapshot"
+#: The catch-up leaves a pending snapshot this long to the task queued at commit before drawing it itself.
+CATCH_UP_AFTER = datetime.timedelta(minutes=2)
+#: Snapshots drawn per catch-up run; each may take seconds, and the next run takes the rest.
+CATCH_UP_BATCH = 20
+
+READY = RecordSnapshot.Status.READY
+FAILED = RecordSnapshot.Status.FAILED
+#: What `render_snapshot` says when there was nothing for it to do: drawn already, or removed with its dispute.
+GONE = "gone"
 
 
 def requirement_key(requirement: FormRequirement) -> str:
@@ -43,8 +61,8 @@ def record_link(reference: str, snapshot: RecordSnapshot | None = None) -> str:
     return f"{settings.SITE_URL.rstrip('/')}{path}{query}"
 
 
-def _store(dispute: Dispute, requirement: FormRequirement, key: str, pdf: bytes, now) -> RecordSnapshot | None:
-    """The new snapshot, or None when one already exists for this requirement (a concurrent first writer)."""
+def _owe(dispute: Dispute, requirement: FormRequirement, key: str, roles: list[str], now) -> RecordSnapshot | None:
+    """The new pending snapshot, or None when one already exists for this requirement (a concurrent first writer)."""
     try:
         with transaction.atomic():
             return RecordSnapshot.objects.create(
@@ -53,7 +71,9 @@ def _store(dispute: Dispute, requirement: FormRequirement, key: str, pdf: bytes,
                 requirement_key=key,
                 stage_number=requirement.stage,
                 produced_at=now,
-                pdf=pdf,
+                status=RecordSnapshot.Status.PENDING,
+                dispute_state=dispute.state,
+                recipient_roles=roles,
             )
     except IntegrityError:
         return None
@@ -62,7 +82,7 @@ def _store(dispute: Dispute, requirement: FormRequirement, key: str, pdf: bytes,
 def fulfil_form_requirements(
     dispute: Dispute, event: str, stage_number: int, now: datetime.datetime
 ) -> list[RecordSnapshot]:
-    """Produce each record the policy requires at this moment, once, and tell its recipients where it is.
+    """Write down each record the policy requires at this moment, once; each is drawn after this transaction commits.
 
     A requirement met a second time (the stage entered again) finds its snapshot and does nothing: the
     record of the first moment stands and nobody is told twice.
@@ -71,52 +91,137 @@ def fulfil_form_requirements(
     for requirement in dispute.policy_version.form_requirements.filter(event=event, stage=stage_number):
         if condition_holds(requirement.condition, dispute):
             met.setdefault(requirement_key(requirement), []).append(requirement)
-    produced = []
+    owed = []
     for key, requirements in met.items():
         if RecordSnapshot.objects.filter(dispute=dispute, requirement_key=key).exists():
             continue
         first = requirements[0]
         roles = list(dict.fromkeys(r.recipient_role for r in requirements))
-        html = render_html(dispute, form=first.form, now=now)
-        try:
-            pdf = html_to_pdf(html)
-        except Exception:
-            # A record that cannot be drawn must not stop an escalation about a child's safety: the people
-            # who should have had it are told to download the current record instead, and it is logged.
-            logger.exception("record %s for %s could not be produced", key, dispute.reference)
-            _tell_failed(dispute, first, roles, key, now)
-            continue
-        snapshot = _store(dispute, first, key, pdf, now)
+        snapshot = _owe(dispute, first, key, roles, now)
         if snapshot is None:
             continue
         audit.record(
             None,
-            "record.produced",
+            AuditEventType.RECORD_REQUIRED,
             dispute=dispute,
             obj=snapshot,
             after={"form": first.form, "requirement": key, "recipients": roles},
             now=now,
         )
-        link = record_link(dispute.reference, snapshot)
-        queue(
-            dispute,
-            EVENT,
-            roles,
-            f"{dispute.reference}: {first.get_form_display()} for stage {stage_number} is ready to read",
-            now,
-            message=f"Sign in to read it; it is not attached to this message: {link}",
+        owed.append(snapshot)
+    if owed:
+        transaction.on_commit(partial(_draw_after_commit, [snapshot.pk for snapshot in owed], now))
+    return owed
+
+
+def _draw_after_commit(snapshot_ids: list[int], now: datetime.datetime) -> None:
+    """Hand the snapshots to a worker, or without Redis draw them here; whatever is missed the catch-up draws.
+
+    Drawn here, `now` (the moment of the change, a moment ago) is the time of the audit event and the notification.
+    """
+    for snapshot_id in snapshot_ids:
+        try:
+            if settings.REDIS_URL:
+                current_app.send_task(RENDER_TASK, args=[snapshot_id])
+            else:
+                render_snapshot(snapshot_id=snapshot_id, now=now)
+        except Exception:  # noqa: BLE001 - broker errors come from kombu, redis and socket alike; the change committed
+            logger.warning("record %s is left pending for the catch-up to draw", snapshot_id, exc_info=True)
+
+
+def render_snapshot(*, snapshot_id: int, now: datetime.datetime) -> str:
+    """Draw a pending snapshot of the dispute as it was at its `produced_at`, store it, then tell its recipients.
+
+    Runs outside any transaction while drawing, so nothing is locked for the seconds WeasyPrint takes. Two
+    runs drawing the same snapshot at once (the task and the catch-up) store it once: the second finds it no
+    longer pending. Returns READY, FAILED, or GONE when there was nothing to do.
+    """
+    snapshot = (
+        RecordSnapshot.objects.defer("pdf")
+        .select_related(
+            "dispute__partnership",
+            "dispute__policy_version__policy",
+            "dispute__subject",
+            "dispute__raising_agency",
+            "dispute__other_agency",
+            "dispute__raised_by",
         )
-        produced.append(snapshot)
-    return produced
+        .filter(pk=snapshot_id, status=RecordSnapshot.Status.PENDING)
+        .first()
+    )
+    if snapshot is None:
+        return GONE
+    dispute = snapshot.dispute
+    as_at = AsAt(snapshot.produced_at, snapshot.dispute_state or dispute.state, snapshot.stage_number)
+    try:
+        html = render.render_html(dispute, form=snapshot.form, now=snapshot.produced_at, as_at=as_at)
+        pdf = render.html_to_pdf(html)
+    except Exception:  # noqa: BLE001 - WeasyPrint fails in many ways, and none may stop the escalation
+        # A record that cannot be drawn must not stop an escalation about a child's safety: the people
+        # who should have had it are told to download the current record instead, and it is logged.
+        logger.exception("record %s for %s could not be produced", snapshot.requirement_key, dispute.reference)
+        return _fail(snapshot, now)
+    return _keep(snapshot, pdf, now)
 
 
-def _tell_failed(dispute: Dispute, requirement: FormRequirement, roles: list[str], key: str, now) -> None:
-    audit.record(None, "record.failed", dispute=dispute, after={"form": requirement.form, "requirement": key}, now=now)
+@transaction.atomic
+def _keep(snapshot: RecordSnapshot, pdf: bytes, now: datetime.datetime) -> str:
+    pending = RecordSnapshot.objects.filter(pk=snapshot.pk, status=RecordSnapshot.Status.PENDING)
+    if not pending.update(status=READY, pdf=pdf):
+        return GONE
+    dispute = snapshot.dispute
+    roles = snapshot.recipient_roles
+    audit.record(
+        None,
+        AuditEventType.RECORD_PRODUCED,
+        dispute=dispute,
+        obj=snapshot,
+        after={"form": snapshot.form, "requirement": snapshot.requirement_key, "recipients": roles},
+        now=now,
+    )
     queue(
         dispute,
         EVENT,
         roles,
-        f"{dispute.reference}: {requirement.get_form_display()} for stage {requirement.stage} could not be saved",
+        f"{dispute.reference}: {snapshot.title} for stage {snapshot.stage_number} is ready to read",
+        now,
+        message=f"Sign in to read it; it is not attached to this message: {record_link(dispute.reference, snapshot)}",
+    )
+    return READY
+
+
+@transaction.atomic
+def _fail(snapshot: RecordSnapshot, now: datetime.datetime) -> str:
+    pending = RecordSnapshot.objects.filter(pk=snapshot.pk, status=RecordSnapshot.Status.PENDING)
+    if not pending.update(status=FAILED):
+        return GONE
+    dispute = snapshot.dispute
+    audit.record(
+        None,
+        AuditEventType.RECORD_FAILED,
+        dispute=dispute,
+        obj=snapshot,
+        after={"form": snapshot.form, "requirement": snapshot.requirement_key},
+        now=now,
+    )
+    queue(
+        dispute,
+        EVENT,
+        snapshot.recipient_roles,
+        f"{dispute.reference}: {snapshot.title} for stage {snapshot.stage_number} could not be saved",
         now,
         message=f"Sign in to download the current record instead: {record_link(dispute.reference)}",
     )
+    return FAILED
+
+
+def render_pending_records(*, now: datetime.datetime) -> dict[str, int]:
+    """Draw the snapshots still pending a while after they were asked for (the task was lost or never queued)."""
+    waiting = RecordSnapshot.objects.filter(status=RecordSnapshot.Status.PENDING, produced_at__lte=now - CATCH_UP_AFTER)
+    ids = list(waiting.order_by("produced_at", "id").values_list("pk", flat=True)[:CATCH_UP_BATCH])
+    done = {READY: 0, FAILED: 0}
+    for snapshot_id in ids:
+        outcome = render_snapshot(snapshot_id=snapshot_id, now=now)
+        if outcome in done:
+            done[outcome] += 1
+    return {"ready": done[READY], "failed": done[FAILED]}

@@ -1,9 +1,9 @@
 """Celery, the deadline sweep and notification delivery: every schedule is defined here, nowhere else.
 
-With REDIS_URL set, Celery beat sends the two periodic tasks below and a worker runs them. With no
-REDIS_URL (the embedded default), `manage.py serve` runs the same two functions in a background thread.
-Either way the database is the truth: deadlines are rows swept every minute, e-mails are outbox rows,
-and no task carries a long ETA.
+With REDIS_URL set, Celery beat sends the periodic tasks below and a worker runs them. With no
+REDIS_URL (the embedded default), `manage.py serve` runs the sweep, the delivery run and the records
+catch-up in a background thread. Either way the database is the truth: deadlines are rows swept every
+minute, e-mails are outbox rows, written records owed are pending snapshots, and no task carries a long ETA.
 """
 
 import os
@@ -13,6 +13,8 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 #: How often the deadline sweep and the e-mail delivery run (seconds). Tests shorten them.
 DEADLINE_SWEEP_SECONDS = float(os.environ.get("DEADLINE_SWEEP_SECONDS", "60"))
 NOTIFICATION_DELIVERY_SECONDS = float(os.environ.get("NOTIFICATION_DELIVERY_SECONDS", "60"))
+#: How often written records left pending (their task lost, or Redis down at the time) are drawn (seconds).
+RECORD_CATCH_UP_SECONDS = float(os.environ.get("RECORD_CATCH_UP_SECONDS", "60"))
 #: Deadlines handled per transaction by the sweep.
 DEADLINE_SWEEP_BATCH_SIZE = int(os.environ.get("DEADLINE_SWEEP_BATCH_SIZE", "200"))
 
@@ -66,6 +68,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "escalation.deliver_due",
         "schedule": NOTIFICATION_DELIVERY_SECONDS,
         "options": {"expires": max(5 * NOTIFICATION_DELIVERY_SECONDS, 10)},
+    },
+    "render-pending-records": {
+        "task": "escalation.render_pending_records",
+        "schedule": RECORD_CATCH_UP_SECONDS,
+        "options": {"expires": max(5 * RECORD_CATCH_UP_SECONDS, 10)},
     },
     # Once a day, in UTC like every schedule here: removal needs no particular hour.
     "apply-retention": {"task": "escalation.apply_retention", "schedule": 24 * 60 * 60},

@@ -26,11 +26,11 @@ from escalation.disputes.models import StageVisit
 from escalation.disputes.record_files import snapshots_of
 from escalation.notifications.delivery import build_email
 from escalation.notifications.models import Notification
-from escalation.records import requirements
+from escalation.records import render, requirements
 from escalation.records.models import RecordSnapshot
 from escalation.records.render import form_for, render_pdf
 from policies.calendar import LONDON
-from policies.vocabulary import DisputeState, Event, Form
+from policies.vocabulary import DisputeState, Event
 from tests.auth_helpers import login
 from tests.conftest import build_world, london
 
@@ -175,7 +175,7 @@ def walk(world, to_stage: int, *, resolve: bool = True, entries_per_stage: int =
 FORMS = {
     # slug: (form, final stage to walk to, labels only this form has)
     "bcssp": (
-        Form.APPENDIX_2,
+        "appendix_2",
         4,
         [
             "Appendix 2: Registration of use of Escalation Procedure Pro-forma",
@@ -194,7 +194,7 @@ FORMS = {
         ],
     ),
     "tscp": (
-        Form.RECORD_OF_ESCALATION,
+        "record_of_escalation",
         5,
         [
             "Professional Differences Record of Escalation",
@@ -210,7 +210,7 @@ FORMS = {
         ],
     ),
     "chscp": (
-        Form.GENERAL,
+        "general",
         4,
         [
             "Record of a professional disagreement",
@@ -225,9 +225,9 @@ FORMS = {
     ),
 }
 TITLES = {
-    Form.APPENDIX_2: "Registration of use of Escalation Procedure Pro-forma",
-    Form.RECORD_OF_ESCALATION: "Professional Differences Record of Escalation",
-    Form.GENERAL: "Record of a professional disagreement",
+    "appendix_2": "Registration of use of Escalation Procedure Pro-forma",
+    "record_of_escalation": "Professional Differences Record of Escalation",
+    "general": "Record of a professional disagreement",
 }
 
 
@@ -259,7 +259,7 @@ def test_each_form_carries_every_field_of_a_dispute_with_several_stages(db, slug
         for value in (person.name, person.designation, person.agency.name, person.contact_details):
             assert value and value in text, f"participant value {value!r} missing"
     # Nature of the disagreement.
-    assert dispute.get_category_display() in text
+    assert dispute.category_label in text
     assert dispute.description in text
     assert dispute.attempts_so_far in text
     # Each stage reached: the attempts with their dates, the outcome, the date of referral onwards.
@@ -280,7 +280,7 @@ def test_each_form_carries_every_field_of_a_dispute_with_several_stages(db, slug
 
     reader = PdfReader(io.BytesIO(pdf))
     assert reader.trailer["/Root"]["/MarkInfo"]["/Marked"], "a tagged PDF, for screen readers"
-    assert reader.metadata.title == f"{Form(form).label} {dispute.reference}"
+    assert reader.metadata.title == f"{dispute.policy_version.record_form_title} {dispute.reference}"
     pages = page_texts(pdf)
     assert len(pages) >= 2, "a record of several stages runs over more than one page"
     assert_every_page_marked(pdf, dispute.reference)
@@ -356,14 +356,22 @@ def test_an_agency_that_has_not_spoken_yet_is_still_listed(bcssp):
 # Snapshots when a form requirement is met -----------------------------------------------------------------
 
 
-def test_entering_bcssp_stage_2_stores_appendix_2_and_tells_the_business_manager_by_link(bcssp):
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """`with committed():` runs what waits for the commit (drawing the record) as the block ends, as a real
+    commit would; a test's own transaction never commits. See tests/escalation/records/test_after_commit.py."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+def test_entering_bcssp_stage_2_stores_appendix_2_and_tells_the_business_manager_by_link(bcssp, committed):
     dispute = bcssp.raise_dispute(now=london(2026, 3, 2, 10), subject=SUBJECT)
     services.propose_escalation(dispute=dispute, proposed_by=bcssp.teacher, reason="No reply.", now=london(2026, 3, 3))
     assert not RecordSnapshot.objects.exists(), "nothing is produced until stage 2 is entered"
-    services.approve_escalation(dispute=dispute, approver=bcssp.head, now=london(2026, 3, 3, 11))
+    with committed():
+        services.approve_escalation(dispute=dispute, approver=bcssp.head, now=london(2026, 3, 3, 11))
 
     snapshot = RecordSnapshot.objects.get(dispute=dispute)
-    assert (snapshot.form, snapshot.stage_number) == (Form.APPENDIX_2, 2)
+    assert (snapshot.form, snapshot.stage_number, snapshot.status) == ("appendix_2", 2, RecordSnapshot.Status.READY)
     assert snapshot.requirement_key == "appendix_2:stage_entered:stage-2"
     assert snapshot.produced_at == london(2026, 3, 3, 11)
     text = pdf_text(bytes(snapshot.pdf))
@@ -388,14 +396,15 @@ def test_entering_bcssp_stage_2_stores_appendix_2_and_tells_the_business_manager
     assert produced.object_type == "RecordSnapshot" and produced.object_id == str(snapshot.pk)
 
 
-def test_the_snapshot_is_produced_once_even_when_the_stage_is_entered_twice(bcssp):
+def test_the_snapshot_is_produced_once_even_when_the_stage_is_entered_twice(bcssp, committed):
     dispute = bcssp.raise_dispute(now=london(2026, 3, 2, 10))
     # Propose, decline, propose again, approve.
     services.propose_escalation(dispute=dispute, proposed_by=bcssp.teacher, reason="First try.", now=london(2026, 3, 3))
     services.decline_escalation(dispute=dispute, approver=bcssp.head, reason="Talk again.", now=london(2026, 3, 3, 9))
     assert not RecordSnapshot.objects.exists()
     services.propose_escalation(dispute=dispute, proposed_by=bcssp.teacher, reason="Again.", now=london(2026, 3, 4))
-    services.approve_escalation(dispute=dispute, approver=bcssp.head, now=london(2026, 3, 4, 10))
+    with committed():
+        services.approve_escalation(dispute=dispute, approver=bcssp.head, now=london(2026, 3, 4, 10))
     first = RecordSnapshot.objects.get(dispute=dispute)
     original = bytes(first.pdf)
 
@@ -409,7 +418,7 @@ def test_the_snapshot_is_produced_once_even_when_the_stage_is_entered_twice(bcss
         now=london(2026, 3, 5, 9),
     )
     dispute.refresh_from_db()
-    with transaction.atomic():
+    with committed(), transaction.atomic():
         again = requirements.fulfil_form_requirements(dispute, Event.STAGE_ENTERED, 2, london(2026, 3, 6, 9))
     assert again == []
     assert RecordSnapshot.objects.filter(dispute=dispute).count() == 1
@@ -420,7 +429,7 @@ def test_the_snapshot_is_produced_once_even_when_the_stage_is_entered_twice(bcss
     assert AuditEvent.objects.filter(dispute_id_value=dispute.pk, action="record.produced").count() == 1
 
 
-def test_one_snapshot_serves_the_business_manager_and_the_designated_nurse_for_a_health_agency(db):
+def test_one_snapshot_serves_the_business_manager_and_the_designated_nurse_for_a_health_agency(db, committed):
     world = build_world("bcssp", "HLT")
     world.social_care.is_health = True
     world.social_care.save()
@@ -429,21 +438,24 @@ def test_one_snapshot_serves_the_business_manager_and_the_designated_nurse_for_a
     ).user
     dispute = world.raise_dispute(now=london(2026, 3, 2, 10))
     services.propose_escalation(dispute=dispute, proposed_by=world.teacher, reason="No reply.", now=london(2026, 3, 3))
-    services.approve_escalation(dispute=dispute, approver=world.head, now=london(2026, 3, 3, 11))
+    with committed():
+        services.approve_escalation(dispute=dispute, approver=world.head, now=london(2026, 3, 3, 11))
     snapshot = RecordSnapshot.objects.get(dispute=dispute)
+    assert snapshot.recipient_roles == [Role.BUSINESS_MANAGER, Role.DESIGNATED_NURSE]
     told = Notification.objects.filter(dispute=dispute, event="record_required")
     assert {n.recipient for n in told} == {world.business_manager, nurse}
     assert all(f"?snapshot={snapshot.pk}" in n.message for n in told)
 
 
-def test_torbay_stores_its_record_of_escalation_at_stage_3_not_before(tscp):
+def test_torbay_stores_its_record_of_escalation_at_stage_3_not_before(tscp, committed):
     walked = walk(tscp, 2, resolve=False)
     assert not RecordSnapshot.objects.exists()
     dispute = walked.dispute
     services.propose_escalation(dispute=dispute, proposed_by=tscp.teacher, reason="Stuck.", now=london(2026, 3, 9, 9))
-    services.approve_escalation(dispute=dispute, approver=tscp.head, now=london(2026, 3, 9, 10))
+    with committed():
+        services.approve_escalation(dispute=dispute, approver=tscp.head, now=london(2026, 3, 9, 10))
     snapshot = RecordSnapshot.objects.get(dispute=dispute)
-    assert (snapshot.form, snapshot.stage_number) == (Form.RECORD_OF_ESCALATION, 3)
+    assert (snapshot.form, snapshot.stage_number) == ("record_of_escalation", 3)
     text = pdf_text(bytes(snapshot.pdf))
     assert "Professional Differences Record of Escalation" in text
     assert "Stage Three – Senior manager to senior manager" in text
@@ -458,32 +470,33 @@ def test_a_policy_without_a_form_requirement_stores_nothing(db, slug):
     assert not Notification.objects.filter(event="record_required").exists()
 
 
-def test_the_snapshot_is_part_of_the_change_and_goes_if_the_change_is_rolled_back(bcssp):
+def test_the_snapshot_is_part_of_the_change_and_goes_if_the_change_is_rolled_back(bcssp, committed):
     dispute = bcssp.raise_dispute(now=london(2026, 3, 2, 10))
     services.propose_escalation(dispute=dispute, proposed_by=bcssp.teacher, reason="No reply.", now=london(2026, 3, 3))
 
     class Interrupted(Exception):
         pass
 
-    with pytest.raises(Interrupted), transaction.atomic():
+    with committed(), pytest.raises(Interrupted), transaction.atomic():
         services.approve_escalation(dispute=dispute, approver=bcssp.head, now=london(2026, 3, 3, 11))
-        assert RecordSnapshot.objects.filter(dispute=dispute).exists()
+        assert RecordSnapshot.objects.filter(dispute=dispute, status=RecordSnapshot.Status.PENDING).exists()
         raise Interrupted
     assert not RecordSnapshot.objects.filter(dispute=dispute).exists()
     assert not Notification.objects.filter(dispute=dispute, event="record_required").exists()
 
 
-def test_a_record_that_cannot_be_drawn_does_not_stop_the_escalation(bcssp, monkeypatch, caplog):
+def test_a_record_that_cannot_be_drawn_does_not_stop_the_escalation(bcssp, monkeypatch, caplog, committed):
     def broken(html):
         raise RuntimeError("renderer fell over")
 
-    monkeypatch.setattr(requirements, "html_to_pdf", broken)
+    monkeypatch.setattr(render, "html_to_pdf", broken)
     dispute = bcssp.raise_dispute(now=london(2026, 3, 2, 10))
     services.propose_escalation(dispute=dispute, proposed_by=bcssp.teacher, reason="No reply.", now=london(2026, 3, 3))
-    services.approve_escalation(dispute=dispute, approver=bcssp.head, now=london(2026, 3, 3, 11))
+    with committed():
+        services.approve_escalation(dispute=dispute, approver=bcssp.head, now=london(2026, 3, 3, 11))
     dispute.refresh_from_db()
     assert dispute.current_stage == 2
-    assert not RecordSnapshot.objects.exists()
+    assert RecordSnapshot.objects.get().status == RecordSnapshot.Status.FAILED
     told = Notification.objects.get(dispute=dispute, event="record_required")
     assert "could not be saved" in told.headline
     assert reverse("dispute-record-pdf", args=[dispute.reference]) in told.message
@@ -506,13 +519,14 @@ def test_a_party_downloads_the_current_record_and_the_download_is_audited(client
     assert "Professional Differences Record of Escalation" in pdf_text(response.content)
     event = AuditEvent.objects.get(dispute_id_value=dispute.pk, action="record.downloaded")
     assert event.actor == tscp.social_worker
-    assert event.after["form"] == Form.RECORD_OF_ESCALATION and event.after["snapshot"] is None
+    assert event.after["form"] == "record_of_escalation" and event.after["snapshot"] is None
 
 
-def test_a_stored_snapshot_downloads_exactly_as_it_was_stored(client, bcssp):
+def test_a_stored_snapshot_downloads_exactly_as_it_was_stored(client, bcssp, committed):
     dispute = bcssp.raise_dispute(now=london(2026, 3, 2, 10))
     services.propose_escalation(dispute=dispute, proposed_by=bcssp.teacher, reason="No reply.", now=london(2026, 3, 3))
-    services.approve_escalation(dispute=dispute, approver=bcssp.head, now=london(2026, 3, 3, 11))
+    with committed():
+        services.approve_escalation(dispute=dispute, approver=bcssp.head, now=london(2026, 3, 3, 11))
     snapshot = RecordSnapshot.objects.get(dispute=dispute)
     login(client, bcssp.business_manager)
     url = reverse("dispute-record-pdf", args=[dispute.reference])
@@ -541,10 +555,11 @@ def test_render_record_command_writes_the_record_privately_and_is_audited(tscp, 
     assert event.after["via"] == "manage.py render_record"
 
 
-def test_render_record_command_writes_a_stored_snapshot(bcssp, tmp_path):
+def test_render_record_command_writes_a_stored_snapshot(bcssp, tmp_path, committed):
     dispute = bcssp.raise_dispute(now=london(2026, 3, 2, 10))
     services.propose_escalation(dispute=dispute, proposed_by=bcssp.teacher, reason="No reply.", now=london(2026, 3, 3))
-    services.approve_escalation(dispute=dispute, approver=bcssp.head, now=london(2026, 3, 3, 11))
+    with committed():
+        services.approve_escalation(dispute=dispute, approver=bcssp.head, now=london(2026, 3, 3, 11))
     snapshot = RecordSnapshot.objects.get(dispute=dispute)
     target = tmp_path / "snap.pdf"
     call_command(

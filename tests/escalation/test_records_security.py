@@ -23,7 +23,6 @@ from escalation.disputes.record_files import RecordNotFound, download_record
 from escalation.records.fetcher import BASE_URL, RefusedURL, StaticFilesOnlyFetcher, static_file_for
 from escalation.records.models import RecordSnapshot
 from escalation.records.render import RecordRenderingError, html_to_pdf, render_html, render_pdf
-from policies.vocabulary import Form
 from tests.auth_helpers import login
 from tests.conftest import build_world, london
 from tests.escalation.test_records import embedded_files, page_texts, pdf_text, save_page_images
@@ -192,7 +191,7 @@ def test_hostile_text_is_printed_as_text_and_fetches_nothing(db, slug, listener,
     world = build_world(slug, "HOS")
     dispute = hostile_dispute(world, listener)
 
-    html = render_html(dispute, form=Form.GENERAL, now=london(2026, 3, 4, 9))
+    html = render_html(dispute, form="general", now=london(2026, 3, 4, 9))
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert '<img src="file' not in html and '<link rel="attachment"' not in html
     assert "<b>Bold</b>" not in html and "&lt;b&gt;Bold&lt;/b&gt;" in html
@@ -212,9 +211,11 @@ def test_hostile_text_is_printed_as_text_and_fetches_nothing(db, slug, listener,
     save_page_images(pdf, f"hostile-text-{slug}")
 
 
-def test_the_stored_snapshot_of_hostile_text_is_just_as_clean(bcssp, listener):
-    dispute = hostile_dispute(bcssp, listener)
+def test_the_stored_snapshot_of_hostile_text_is_just_as_clean(bcssp, listener, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        dispute = hostile_dispute(bcssp, listener)
     snapshot = RecordSnapshot.objects.get(dispute=dispute)
+    assert snapshot.status == RecordSnapshot.Status.READY
     pdf = bytes(snapshot.pdf)
     assert embedded_files(pdf) == {"attachments": {}, "tree": False, "file_annotations": False}
     assert "<script>alert('x')</script>" in pdf_text(pdf)
@@ -293,10 +294,13 @@ def test_right_to_left_and_emoji_text_come_through(tscp):
 
 
 @pytest.fixture
-def resolved(bcssp):
+def resolved(bcssp, django_capture_on_commit_callbacks):
+    """A dispute with a stored snapshot, drawn as it would be once the approval commits."""
     dispute = bcssp.raise_dispute(now=london(2026, 3, 2, 10))
     services.propose_escalation(dispute=dispute, proposed_by=bcssp.teacher, reason="No reply.", now=london(2026, 3, 3))
-    services.approve_escalation(dispute=dispute, approver=bcssp.head, now=london(2026, 3, 3, 11))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.approve_escalation(dispute=dispute, approver=bcssp.head, now=london(2026, 3, 3, 11))
+    assert RecordSnapshot.objects.get(dispute=dispute).status == RecordSnapshot.Status.READY
     return dispute
 
 

@@ -17,12 +17,16 @@ from django.utils import timezone
 
 from escalation.deadlines.sweep import sweep
 from escalation.notifications.delivery import deliver_due
+from escalation.records.requirements import render_pending_records
 
 logger = logging.getLogger(__name__)
 
 
 class EmbeddedEnforcer(threading.Thread):
-    """Runs the sweep, then e-mail delivery, at start and then every `interval` seconds."""
+    """Runs the sweep, the written records left pending, then e-mail delivery, at start and every `interval` seconds.
+
+    Records are drawn straight after the change that asks for them commits; the loop only catches any missed.
+    """
 
     def __init__(self, interval: float) -> None:
         super().__init__(name="deadline-enforcer", daemon=True)
@@ -37,15 +41,16 @@ class EmbeddedEnforcer(threading.Thread):
     def run_once(self) -> dict:
         try:
             swept = sweep(now=timezone.now()).as_dict()
+            drawn = render_pending_records(now=timezone.now())
             sent = deliver_due(now=timezone.now())
         except Exception:  # noqa: BLE001 - the loop must outlive one bad minute (e.g. SQLite busy)
-            logger.exception("deadline sweep or delivery failed; trying again in %s seconds", self.interval)
+            logger.exception("deadline sweep, records or delivery failed; trying again in %s seconds", self.interval)
             return {}
         finally:
             connections.close_all()
-        if swept["reminded"] or swept["breached"] or sent:
-            logger.info("deadlines: %s; e-mails: %s", swept, sent)
-        return {**swept, "emails": sent}
+        if swept["reminded"] or swept["breached"] or sent or any(drawn.values()):
+            logger.info("deadlines: %s; records: %s; e-mails: %s", swept, drawn, sent)
+        return {**swept, "emails": sent, "records": drawn}
 
     def stop(self) -> None:
         self.stopped.set()

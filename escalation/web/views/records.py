@@ -2,12 +2,14 @@
 
 import re
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from escalation.disputes.record_files import RecordNotFound, download_record
+from escalation.disputes.record_files import RecordNotFound, RecordNotReady, download_record
 from escalation.disputes.selectors import get_dispute_for
 
 #: ASCII digits only (str.isdigit() accepts other scripts' digits), short enough for a database id.
@@ -24,6 +26,9 @@ def download(request: HttpRequest, reference: str) -> HttpResponse:
         raise Http404("No such record")
     try:
         record = download_record(dispute=dispute, user=request.user, snapshot_id=int(snapshot) if snapshot else None)
+    except RecordNotReady as not_ready:
+        messages.info(request, str(not_ready))
+        return redirect("dispute", reference=dispute.reference)
     except RecordNotFound as missing:
         raise Http404("No such record") from missing
     response = HttpResponse(record.pdf, content_type="application/pdf")
