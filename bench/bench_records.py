@@ -35,7 +35,6 @@ from pypdf import PdfReader  # noqa: E402
 from escalation.records.content import Attempt, FinalOutcome, RecordContent, StageRecord, StageStatus, Worker  # noqa: E402
 from escalation.records.render import html_for, html_to_pdf  # noqa: E402
 from policies.calendar import LONDON  # noqa: E402
-from policies.models import Form  # noqa: E402
 
 RENDERS = int(os.environ.get("BENCH_RENDERS", "10"))
 STAGES = 5
@@ -94,8 +93,8 @@ def record_content() -> RecordContent:
         )
     return RecordContent(
         reference="BENCH-2026-0001",
-        form=Form.RECORD_OF_ESCALATION,
-        form_title=Form.RECORD_OF_ESCALATION.label,
+        form="record_of_escalation",
+        form_title="Professional Differences Record of Escalation",
         partnership="Bench Safeguarding Children Partnership",
         policy="Bench escalation policy",
         policy_version="V1",

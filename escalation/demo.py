@@ -148,6 +148,9 @@ def _demo_disputes(agencies, people, now) -> int:
     seniors = {school: people["head"], health: people["hvlead"], csc: people["hos"], nursery: people["nursery"]}
     for index, (raiser, raising, other, days_ago, climbs, resolve, harm, category) in enumerate(scenarios):
         moment = now - datetime.timedelta(days=days_ago)
+        version = raising.partnership.policy.current_version
+        if not version.has_category(category):  # each policy lists its own categories
+            category = version.category_choices[index % len(version.category_choices)][0]
         dispute = services.raise_dispute(
             raised_by=people[raiser],
             raising_agency=raising,

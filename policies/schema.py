@@ -5,24 +5,23 @@ Errors name the file, the field and what is wrong; a bad file never produces a t
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+from django.template import TemplateDoesNotExist, TemplateSyntaxError
+from django.template.loader import get_template
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator, model_validator
 
 from agencies.models import Role
-from policies.vocabulary import Anchor, Condition, DeadlineKind, Event, Form, MetBy, Side
+from policies import defaults
+from policies.vocabulary import Anchor, Condition, DeadlineKind, Event, MetBy, Side
 
 RoleName = Literal[tuple(Role.values)]  # type: ignore[valid-type]
 ConditionName = Literal[tuple(Condition.values)]  # type: ignore[valid-type]
-CATEGORIES = {
-    "levels_of_need": "Levels of need or referral decisions",
-    "roles_and_responsibilities": "Roles and responsibilities",
-    "need_for_action": "The need for action",
-    "communication": "Communication",
-    "progressing_plans": "Progressing plans or care planning",
-}
+#: A record form's template: templates/records/<key>.html, the key short enough to name a stored record.
+RECORD_TEMPLATE = re.compile(r"^records/(?P<key>[a-z0-9_]{1,30})\.html$")
 
 
 class PolicyFileError(Exception):
@@ -94,7 +93,7 @@ class NotificationRuleSpec(Strict):
 
 
 class FormRequirementSpec(Strict):
-    form: Literal[tuple(Form.values)]  # type: ignore[valid-type]
+    form: str | None = None  # The policy's record form (its key), which is also the default.
     stage: StrictInt
     event: Literal["stage_entered", "resolved_at_stage"] = "stage_entered"
     recipient: RoleName = "business_manager"
@@ -110,6 +109,69 @@ class FinalStageSpec(Strict):
 class ImmediateHarmSpec(Strict):
     start_stages: list[StrictInt] = Field(default_factory=list)
     guidance: str = ""
+    # The wording of the raise journey once someone says a person is at risk; empty: the app's own, which
+    # names the hours of the policy's calendar-hours rule for immediate harm, if it has one.
+    question_hint: str = Field(default="", max_length=300)
+    route_heading: str = Field(default="", max_length=200)
+    route_text: str = Field(default="", max_length=1000)
+
+
+class CategorySpec(Strict):
+    key: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$")
+    label: str = Field(min_length=1, max_length=200)
+
+
+def default_categories() -> list[CategorySpec]:
+    return [CategorySpec(key=key, label=label) for key, label in defaults.CATEGORIES.items()]
+
+
+class RecordFormSpec(Strict):
+    """The written record the policy's form requirements produce, and that anyone can download."""
+
+    title: str = Field(min_length=1, max_length=200)
+    template: str = Field(min_length=1, max_length=100)
+
+    @field_validator("template")
+    @classmethod
+    def _template_exists(cls, template: str) -> str:
+        match = RECORD_TEMPLATE.match(template)
+        if match is None or match["key"] == "base":
+            raise ValueError(
+                "must name a record template as records/<name>.html, the name in lower-case letters, digits "
+                "and _ (at most 30), e.g. records/general.html"
+            )
+        try:
+            get_template(template)
+        except TemplateDoesNotExist:
+            raise ValueError(f"there is no template {template} in templates/records/") from None
+        except TemplateSyntaxError as exc:
+            raise ValueError(f"the template {template} cannot be read: {exc}") from None
+        return template
+
+    @property
+    def key(self) -> str:
+        return RECORD_TEMPLATE.match(self.template)["key"]  # type: ignore[index]
+
+
+def default_record_form() -> RecordFormSpec:
+    return RecordFormSpec(title=defaults.RECORD_FORM_TITLE, template=f"records/{defaults.RECORD_FORM}.html")
+
+
+class NoticeSpec(Strict):
+    """What people are told: a headline after the dispute's reference, and a message. No personal data."""
+
+    headline: str = Field(min_length=1, max_length=200)
+    message: str = Field(default="", max_length=1000)
+
+
+def _notice(event: str) -> Any:
+    return Field(default_factory=lambda: NoticeSpec(**defaults.NOTICES[event]))
+
+
+class NoticesSpec(Strict):
+    raised: NoticeSpec = _notice("raised")
+    resolved: NoticeSpec = _notice("resolved")
+    withdrawn: NoticeSpec = _notice("withdrawn")
 
 
 class PolicySpec(Strict):
@@ -118,7 +180,10 @@ class PolicySpec(Strict):
     version_label: str = Field(default="", max_length=50)
     source: str = ""
     subjects: list[Literal["child", "adult"]] = Field(min_length=1)
-    categories: list[Literal[tuple(CATEGORIES)]] = Field(default_factory=lambda: list(CATEGORIES))  # type: ignore[valid-type]
+    categories: list[CategorySpec] = Field(default_factory=default_categories, min_length=1)
+    record_form: RecordFormSpec = Field(default_factory=default_record_form)
+    notices: NoticesSpec = Field(default_factory=NoticesSpec)
+    due_soon_working_days: StrictInt = Field(default=defaults.DUE_SOON_WORKING_DAYS, ge=0, le=60)
     start_stage: StrictInt = 1
     timescale_note: str = ""
     urgent_contacts: str = ""
@@ -128,6 +193,46 @@ class PolicySpec(Strict):
     notification_rules: list[NotificationRuleSpec] = Field(default_factory=list)
     form_requirements: list[FormRequirementSpec] = Field(default_factory=list)
     final_stage: FinalStageSpec
+
+    @field_validator("categories", mode="before")
+    @classmethod
+    def _default_labels(cls, categories: Any) -> Any:
+        """A bare key names one of the default categories, with its default label."""
+        if not isinstance(categories, list):
+            return categories
+        given = []
+        for category in categories:
+            if isinstance(category, str):
+                if category not in defaults.CATEGORIES:
+                    raise ValueError(
+                        f"{category!r} is not a default category ({', '.join(defaults.CATEGORIES)}): give it "
+                        "as a key and a label"
+                    )
+                category = {"key": category, "label": defaults.CATEGORIES[category]}
+            given.append(category)
+        return given
+
+    @model_validator(mode="after")
+    def _categories_unique(self) -> "PolicySpec":
+        keys = [category.key for category in self.categories]
+        duplicates = sorted({key for key in keys if keys.count(key) > 1})
+        if duplicates:
+            raise ValueError(f"categories: keys must be unique ({', '.join(duplicates)})")
+        return self
+
+    @model_validator(mode="after")
+    def _forms_are_the_record_form(self) -> "PolicySpec":
+        """Every form requirement produces the policy's record form; one that names no form gets it."""
+        key = self.record_form.key
+        for index, requirement in enumerate(self.form_requirements):
+            if requirement.form is None:
+                requirement.form = key
+            elif requirement.form != key:
+                raise ValueError(
+                    f"form_requirements[{index}].form: {requirement.form!r} is not this policy's record form "
+                    f"({key}): name its template under record_form, or leave the form out"
+                )
+        return self
 
     @model_validator(mode="after")
     def _stages_exist(self) -> "PolicySpec":

@@ -34,7 +34,7 @@ def load_policy(spec: PolicySpec, source_file: str = "") -> tuple[PolicyVersion,
         content_hash=digest,
         document=spec.model_dump(mode="json"),
         subjects=spec.subjects,
-        categories=spec.categories,
+        categories=[category.model_dump() for category in spec.categories],
         start_stage=spec.start_stage,
         immediate_harm_start_stages=spec.immediate_harm.start_stages,
         immediate_harm_guidance=spec.immediate_harm.guidance,
@@ -43,6 +43,13 @@ def load_policy(spec: PolicySpec, source_file: str = "") -> tuple[PolicyVersion,
         final_decision_maker=spec.final_stage.decision_maker,
         panel_agencies=spec.final_stage.panel_agencies,
         panel_rule=spec.final_stage.panel_rule,
+        record_form=spec.record_form.key,
+        record_form_title=spec.record_form.title,
+        notices=spec.notices.model_dump(),
+        due_soon_working_days=spec.due_soon_working_days,
+        urgent_question_hint=spec.immediate_harm.question_hint,
+        urgent_route_heading=spec.immediate_harm.route_heading,
+        urgent_route_text=spec.immediate_harm.route_text,
     )
     Stage.objects.bulk_create(Stage(version=version, **stage.model_dump()) for stage in spec.stages)
     DeadlineRule.objects.bulk_create(
@@ -96,5 +103,6 @@ def summarise(spec: PolicySpec) -> str:
     return (
         f"{spec.slug}: {spec.name} — {len(spec.stages)} stages ({stage_numbers[0]}–{stage_numbers[-1]}), "
         f"{len(spec.deadline_rules)} deadline rules, {len(spec.notification_rules)} notification rules, "
-        f"{len(spec.form_requirements)} form requirements"
+        f"{len(spec.form_requirements)} form requirements, {len(spec.categories)} categories, "
+        f"record form {spec.record_form.template}"
     )

@@ -72,12 +72,6 @@ class Side(Choices):
     BOTH = "both", "Both agencies"
 
 
-class Form(Choices):
-    APPENDIX_2 = "appendix_2", "Appendix 2: registration of use of the escalation procedure"
-    RECORD_OF_ESCALATION = "record_of_escalation", "Record of Escalation"
-    GENERAL = "general", "Escalation record"
-
-
 # The lifecycle every dispute follows, whatever its policy. The stage is policy data; the state is not.
 
 

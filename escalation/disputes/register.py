@@ -19,7 +19,7 @@ from escalation.deadlines.models import Deadline
 from escalation.disputes.models import Dispute, Outcome, StageVisit
 from escalation.disputes.selectors import OVERSIGHT_ROLES, disputes_for
 from policies.calendar import WorkingCalendar, calendar_for
-from policies.models import PolicyVersion, Stage
+from policies.models import PolicyVersion, Stage, category_labels
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -176,6 +176,37 @@ class RegisterPage:
         return [rows[pk] for pk in ids]
 
 
+class CategoryLabels:
+    """Each dispute's category in the words of the policy version it was raised under.
+
+    The partnership's policy versions are read at once (one query); a version of another policy is read the
+    first time one of its disputes is asked about, then kept. A page, an export or the themes read each
+    version once however many disputes they show.
+    """
+
+    def __init__(self, partnership: Partnership) -> None:
+        versions = PolicyVersion.objects.filter(policy_id=partnership.policy_id).order_by("-number")
+        self._by_version = {pk: category_labels(stored) for pk, stored in versions.values_list("pk", "categories")}
+
+    def label(self, version_id: int, key: str) -> str:
+        labels = self._by_version.get(version_id)
+        if labels is None:
+            stored = PolicyVersion.objects.filter(pk=version_id).values_list("categories", flat=True).first()
+            labels = self._by_version[version_id] = category_labels(stored or [])
+        return labels.get(key, key)
+
+    def __call__(self, dispute: Dispute) -> str:
+        return self.label(dispute.policy_version_id, dispute.category)
+
+    def choices(self) -> list[tuple[str, str]]:
+        """Every category the partnership's policy has had, each labelled as its newest version labels it."""
+        choices: dict[str, str] = {}
+        for labels in self._by_version.values():
+            for key, label in labels.items():
+                choices.setdefault(key, label)
+        return list(choices.items())
+
+
 def current_stages(partnership: Partnership) -> QuerySet[Stage]:
     """The stages of the partnership's current policy version (one query), for filters and labels."""
     latest = PolicyVersion.objects.filter(policy_id=partnership.policy_id).order_by("-number").values("pk")[:1]
@@ -219,10 +250,14 @@ def themed_disputes(
     return filter_raised_between(partnership_disputes(user, partnership), raised_from, raised_to)
 
 
-def by_category(disputes: QuerySet[Dispute]) -> list[Figure]:
-    counts = dict(disputes.order_by().values_list("category").annotate(n=Count("id")))
-    labels = dict(Dispute._meta.get_field("category").choices)
-    return [Figure(labels.get(key, key), n) for key, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
+def by_category(disputes: QuerySet[Dispute], labels: CategoryLabels) -> list[Figure]:
+    """Disputes by what they are about, in the words of each one's policy version (the same words count once)."""
+    rows = disputes.order_by().values_list("policy_version_id", "category").annotate(n=Count("id"))
+    counts: dict[str, int] = {}
+    for version_id, key, n in rows:
+        label = labels.label(version_id, key)
+        counts[label] = counts.get(label, 0) + n
+    return [Figure(label, n) for label, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
 
 
 def by_agency_pair(disputes: QuerySet[Dispute]) -> list[AgencyPair]:
@@ -347,7 +382,7 @@ def theme_figures(
     stage_names = dict(current_stages(partnership).values_list("number", "name"))
     return Themes(
         total=disputes.count(),
-        categories=by_category(disputes),
+        categories=by_category(disputes, CategoryLabels(partnership)),
         agency_pairs=by_agency_pair(disputes),
         stages_reached=by_stage_reached(disputes, stage_names),
         resolution=resolution_times(disputes, calendar_for(partnership)),

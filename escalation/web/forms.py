@@ -18,7 +18,6 @@ from django.core.validators import RegexValidator
 from django.utils import timezone
 
 from escalation.disputes.models import SubjectKind
-from policies.schema import CATEGORIES
 from policies.vocabulary import EntryKind, MediationChoice
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
@@ -83,14 +82,15 @@ class AgencyForm(forms.Form):
 class ImmediateHarmForm(forms.Form):
     immediate_harm = forms.ChoiceField(
         label="Is a child or adult at risk of immediate harm?",
-        help_text="Immediate harm means that someone could be hurt, or is not safe, in the next 24 hours.",
         choices=YES_NO,
         widget=forms.RadioSelect,
         error_messages={"required": "Select yes if someone is at risk of immediate harm"},
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, hint: str = "", **kwargs):
+        """`hint`: what immediate harm means, in the words of the policy the dispute is raised under."""
         super().__init__(*args, **kwargs)
+        self.fields["immediate_harm"].help_text = hint
         self.helper = _helper(Field.radios("immediate_harm", legend_size=Size.LARGE, legend_tag="h1", inline=True))
 
 
@@ -234,8 +234,9 @@ class CategoryForm(forms.Form):
     )
 
     def __init__(self, *args, categories=(), **kwargs):
+        """`categories`: (key, label) pairs, those of the policy the dispute is raised under."""
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = [(key, CATEGORIES[key]) for key in categories]
+        self.fields["category"].choices = list(categories)
         self.helper = _helper(Field.radios("category", legend_size=Size.LARGE, legend_tag="h1"))
 
 

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 
 from agencies.models import Sector
-from escalation.disputes.models import Category, SubjectKind
+from escalation.disputes.models import SubjectKind
 from escalation.disputes.register import RegisterFilters
 from policies.vocabulary import DisputeState
 
@@ -99,7 +99,7 @@ class RegisterFilterForm(DateRangeForm):
         choices=_any("Any sector", [(v, t) for v, t in Sector.choices if v != Sector.PARTNERSHIP]),
         help_text="Of either agency",
     )
-    category = forms.ChoiceField(label="Category", required=False, choices=_any("Any category", Category.choices))
+    category = forms.ChoiceField(label="Category", required=False)
     subject_kind = forms.ChoiceField(
         label="About", required=False, choices=_any("A child or an adult", SubjectKind.choices)
     )
@@ -107,8 +107,10 @@ class RegisterFilterForm(DateRangeForm):
 
     field_order = ["q", "stage", "state", "agency", "sector", "category", "subject_kind", "overdue"]
 
-    def __init__(self, data=None, *, stages=(), agencies=(), **kwargs):
+    def __init__(self, data=None, *, stages=(), agencies=(), categories=(), **kwargs):
+        """`categories`: (key, label) pairs, those of the partnership's policy."""
         super().__init__(data, **kwargs)
+        self.fields["category"].choices = _any("Any category", categories)
         self.fields["stage"].choices = _any("Any stage", [(s.number, f"Stage {s.number}: {s.name}") for s in stages])
         self.fields["agency"].choices = _any("Any agency", [(a.pk, a.name) for a in agencies])
         for name in ("stage", "state", "agency", "sector", "category", "subject_kind"):

@@ -51,7 +51,7 @@ def raise_dispute(
         assert page.locator("h1").inner_text() == "Get help now: someone is at risk of immediate harm"
         contacts = page.locator(".app-urgent-contacts")
         assert world.partnership.urgent_contacts.splitlines()[0] in contacts.inner_text()
-        assert page.get_by_role("heading", name="The 24-hour route").is_visible()
+        assert page.get_by_role("heading", name="The urgent route").is_visible()
         # The contacts come before the question of which stage to start at, and before any other question.
         order = page.evaluate(
             "() => Boolean(document.querySelector('.app-urgent-contacts')"

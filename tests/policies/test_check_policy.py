@@ -47,6 +47,7 @@ VALID = {
         },
     ],
     "notification_rules": [{"event": "stage_entered", "stages": [2], "roles": ["business_manager"]}],
+    "record_form": {"title": "Appendix 2: registration", "template": "records/appendix_2.html"},
     "form_requirements": [{"form": "appendix_2", "stage": 2}],
     "final_stage": {"decision_maker": "Chair", "panel_agencies": 3},
 }
@@ -161,9 +162,54 @@ BAD_FILES = {
         variant(lambda d: d["form_requirements"][0].update(stage=9)),
         ["form_requirements[0].stage", "stage 9", "does not exist"],
     ),
-    "unknown form": (
+    "form that is not the record form": (
         variant(lambda d: d["form_requirements"][0].update(form="appendix_9")),
-        ["form_requirements.0.form"],
+        ["form_requirements[0].form", "'appendix_9' is not this policy's record form", "appendix_2"],
+    ),
+    "form requirement without a record form": (
+        variant(lambda d: d.pop("record_form")),
+        ["form_requirements[0].form", "record form (general"],
+    ),
+    "record form template that does not exist": (
+        variant(lambda d: d["record_form"].update(template="records/appendix_9.html")),
+        ["record_form.template", "no template records/appendix_9.html"],
+    ),
+    "record form template outside the records folder": (
+        variant(lambda d: d["record_form"].update(template="escalation/home.html")),
+        ["record_form.template", "records/<name>.html"],
+    ),
+    "record form on the records frame": (
+        variant(lambda d: d["record_form"].update(template="records/base.html")),
+        ["record_form.template", "records/<name>.html"],
+    ),
+    "record form without a title": (
+        variant(lambda d: d["record_form"].pop("title")),
+        ["record_form.title", "is required"],
+    ),
+    "category with no label": (
+        variant(lambda d: d.update(categories=[{"key": "weather"}])),
+        ["categories.0.label", "is required"],
+    ),
+    "category key with spaces": (
+        variant(lambda d: d.update(categories=[{"key": "the weather", "label": "The weather"}])),
+        ["categories.0.key"],
+    ),
+    "the same category twice": (
+        variant(lambda d: d.update(categories=["communication", {"key": "communication", "label": "Talking"}])),
+        ["categories", "unique", "communication"],
+    ),
+    "no categories": (variant(lambda d: d.update(categories=[])), ["categories"]),
+    "notice for an unknown event": (
+        variant(lambda d: d.update(notices={"closed": {"headline": "closed"}})),
+        ["notices.closed", "unknown key"],
+    ),
+    "notice without a headline": (
+        variant(lambda d: d.update(notices={"raised": {"message": "Sign in to read it."}})),
+        ["notices.raised.headline", "is required"],
+    ),
+    "negative due-soon window": (
+        variant(lambda d: d.update(due_soon_working_days=-1)),
+        ["due_soon_working_days"],
     ),
     "start stage that does not exist": (variant(lambda d: d.update(start_stage=5)), ["start_stage", "no stage 5"]),
     "immediate harm at a stage that does not exist": (
@@ -171,7 +217,10 @@ BAD_FILES = {
         ["immediate_harm.start_stages", "stage 6", "does not exist"],
     ),
     "unknown subject": (variant(lambda d: d.update(subjects=["pet"])), ["subjects.0"]),
-    "unknown category": (variant(lambda d: d.update(categories=["weather"])), ["categories.0"]),
+    "unknown category": (
+        variant(lambda d: d.update(categories=["weather"])),
+        ["categories", "'weather' is not a default category", "key and a label"],
+    ),
     "slug with capitals": (variant(lambda d: d.update(slug="My Policy")), ["slug"]),
     "panel of one agency": (
         variant(lambda d: d["final_stage"].update(panel_agencies=1)),

@@ -29,6 +29,10 @@ def load(slug: str) -> PolicySpec:
     return read_policy_file(SEED_DIR / f"{slug}.yaml")
 
 
+def keys(categories) -> list[str]:
+    return [category.key for category in categories]
+
+
 def rules(spec: PolicySpec) -> dict:
     return {rule.name: rule for rule in spec.deadline_rules}
 
@@ -271,6 +275,21 @@ def test_tscp_stage_5_is_entered_on_the_business_managers_referral():
     assert stage.approver_roles == ["business_manager"]
 
 
+@pytest.mark.parametrize(
+    ("slug", "template", "title"),
+    [
+        ("bcssp", "records/appendix_2.html", "Appendix 2: Registration of use of Escalation Procedure Pro-forma"),
+        ("tscp", "records/record_of_escalation.html", "Professional Differences Record of Escalation"),
+        ("chscp", "records/general.html", "Record of a professional disagreement"),
+        ("banwell-buddies", "records/general.html", "Record of a professional disagreement"),
+        ("bs3-early-education", "records/general.html", "Record of a professional disagreement"),
+    ],
+)
+def test_each_seed_names_its_record_form_or_gets_the_general_record(slug, template, title):
+    record_form = load(slug).record_form
+    assert (record_form.template, record_form.title) == (template, title)
+
+
 def test_tscp_record_of_escalation_at_stage_3_goes_to_the_business_manager():
     forms = [(f.form, f.stage, f.event, f.recipient) for f in load("tscp").form_requirements]
     assert forms == [("record_of_escalation", 3, "stage_entered", "business_manager")]
@@ -287,7 +306,12 @@ def test_tscp_business_manager_and_chair_notifications():
 
 def test_tscp_categories_and_panel():
     spec = load("tscp")
-    assert spec.categories == ["levels_of_need", "roles_and_responsibilities", "need_for_action", "progressing_plans"]
+    assert keys(spec.categories) == [
+        "levels_of_need",
+        "roles_and_responsibilities",
+        "need_for_action",
+        "progressing_plans",
+    ]
     assert spec.immediate_harm.start_stages == [1, 2, 3, 4]
     assert spec.final_stage.panel_agencies == 3
     assert not any(s.binding for s in spec.stages)
@@ -330,7 +354,7 @@ def test_chscp_final_stage_is_the_commissioner_with_a_three_agency_panel():
     assert "Independent Child Safeguarding Commissioner" in spec.final_stage.decision_maker
     assert spec.final_stage.panel_agencies == 3
     assert spec.immediate_harm.start_stages == [1, 2]
-    assert set(spec.categories) == {
+    assert set(keys(spec.categories)) == {
         "levels_of_need",
         "roles_and_responsibilities",
         "need_for_action",
@@ -364,7 +388,7 @@ def test_banwell_stages_and_board_manager_record():
     assert resolved[(4,)] == ["business_manager"]
     assert "Local Safeguarding Children Board" in spec.final_stage.decision_maker
     assert spec.final_stage.panel_agencies == 3
-    assert spec.categories == ["levels_of_need", "roles_and_responsibilities", "need_for_action", "communication"]
+    assert keys(spec.categories) == ["levels_of_need", "roles_and_responsibilities", "need_for_action", "communication"]
     assert spec.form_requirements == []
 
 

@@ -85,7 +85,7 @@ def test_the_policy_step_by_step(client, worlds):
     assert "Stage 2: within 3 working days of stage 1" in text
     assert "24 hours, counting every hour" in text
     assert "Only when: risk of immediate harm" in text
-    assert "Appendix 2: registration of use of the escalation procedure" in text
+    assert "Appendix 2: Registration of use of Escalation Procedure Pro-forma" in text
     assert "When stage 2 is entered" in text
     assert "Only when: a health agency is involved" in text
     assert "Resolved at stage 2. The manager who resolved it sends the completed Appendix 2." in text

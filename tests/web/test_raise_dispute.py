@@ -102,8 +102,10 @@ def test_immediate_harm_shows_urgent_contacts_first_and_allows_a_higher_start(ts
     assert answer(client, "immediate-harm", {"immediate_harm": "yes"}) == step_url("urgent")
     html = page_text(client.get(step_url("urgent")))
     contacts = html.index("MASH: 01803 000 000")
-    assert contacts < html.index("Emergency Duty Team 01454 615 165") < html.index("The 24-hour route")
-    assert contacts < html.index("The 24-hour route") < html.index('name="start_stage"')
+    # The policy has no deadline in calendar hours, so nothing speaks of a 24-hour route.
+    assert contacts < html.index("Emergency Duty Team 01454 615 165") < html.index("The urgent route")
+    assert contacts < html.index("The urgent route") < html.index('name="start_stage"')
+    assert "must be taken straight away" in html and "24 hours" not in html and "24-hour" not in html
     assert tscp.partnership.policy.current_version.immediate_harm_guidance[:40] in html
     assert 'value="4"' in html and 'value="5"' not in html, "stage 5 is the partnership's, not a start stage"
     assert walk_to_check(client, tscp, harm="yes", start_stage=3) == CHECK

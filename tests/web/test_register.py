@@ -320,9 +320,10 @@ def test_query_count_does_not_grow_with_page_size_or_disputes(manager_client, wo
     assert register_queries(manager_client, per_page=25) == small
     assert register_queries(manager_client, per_page=100) == small
     assert register_queries(manager_client, per_page=100, sort="stage", overdue="on", q="closed") == small
-    # The register's own seven (partnerships, stages, agencies, count, page ids, rows, audit row) plus the
-    # session, user, two-factor, navigation and notification-count queries every page makes.
-    with django_assert_max_num_queries(17):
+    # The register's own eight (partnerships, stages, agencies, category labels of the policy's versions, count,
+    # page ids, rows, audit row) plus the session, user, two-factor, navigation and notification-count queries
+    # every page makes.
+    with django_assert_max_num_queries(18):
         manager_client.get(REGISTER, {"per_page": "100"})
 
 

@@ -16,7 +16,7 @@ class Command(BaseCommand):
     help = "Write a dispute's written record (PDF) to a file."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("reference", help="The dispute reference, e.g. BCSSP-2026-0001.")
+        parser.add_argument("reference", help="The dispute reference, e.g. ABC-2026-0001.")
         parser.add_argument("-o", "--output", required=True, type=Path, help="Where to write the PDF.")
         parser.add_argument("--snapshot", type=int, help="The id of a stored snapshot to write instead.")
 

@@ -133,7 +133,7 @@ def describe_notifications(version: PolicyVersion) -> list[dict]:
 def describe_forms(version: PolicyVersion) -> list[dict]:
     return [
         {
-            "form": form.get_form_display(),
+            "form": version.form_title(form.form),
             "when": f"When stage {form.stage} is entered"
             if form.event == Event.STAGE_ENTERED
             else f"When resolved at stage {form.stage}",

@@ -2,8 +2,9 @@
 
 Nothing is written until the answers are checked and sent; `services.raise_dispute` makes every
 decision about whether the dispute may be raised and at which stage. The question whether anyone is
-at risk of immediate harm comes first, and a "yes" shows the partnership's urgent contacts and the
-24-hour route before anything else is asked.
+at risk of immediate harm comes first, and a "yes" shows the partnership's urgent contacts and what the
+policy says must happen now before anything else is asked. The categories and the urgent wording are the
+policy's own.
 """
 
 import datetime
@@ -26,7 +27,7 @@ from escalation.disputes.permissions import ActionRefused
 from escalation.disputes.worklists import raising_agencies
 from escalation.web import forms
 from escalation.web.display import nhs_number
-from policies.schema import CATEGORIES
+from policies import defaults
 from policies.vocabulary import Condition
 
 SESSION_KEY = "raise_dispute"
@@ -118,8 +119,16 @@ class Journey:
                 people[user.pk] = (user, name, membership.designation or membership.get_role_display())
         return list(people.values())
 
-    def categories(self) -> list[str]:
-        return [key for key in (self.version.categories if self.version else []) if key in CATEGORIES]
+    def categories(self) -> list[tuple[str, str]]:
+        """(key, label) of each category the policy lists."""
+        return self.version.category_choices if self.version else []
+
+    def category_chosen(self) -> bool:
+        category = self.draft.get("category")
+        return bool(category) and self.version is not None and self.version.has_category(category)
+
+    def urgent_hint(self) -> str:
+        return self.version.urgent_hint if self.version else defaults.urgent_hint(None)
 
     def steps(self) -> list["Step"]:
         return [step for step in STEPS if step.applies(self)]
@@ -213,7 +222,7 @@ STEPS = [
         forms.ImmediateHarmForm,
         applies=lambda j: True,
         done=lambda j: "immediate_harm" in j.draft,
-        form_kwargs=lambda j: {},
+        form_kwargs=lambda j: {"hint": j.urgent_hint()},
         initial=lambda j: {"immediate_harm": {True: "yes", False: "no"}.get(j.draft.get("immediate_harm"))},
         store=_store_harm,
     ),
@@ -284,7 +293,7 @@ STEPS = [
         "What is the disagreement about?",
         forms.CategoryForm,
         applies=lambda j: True,
-        done=lambda j: j.draft.get("category") in j.categories(),
+        done=lambda j: j.category_chosen(),
         form_kwargs=lambda j: {"categories": j.categories()},
         initial=lambda j: {"category": j.draft.get("category")},
         store=_keep("category"),
@@ -419,6 +428,8 @@ def _urgent_context(journey: Journey, step: Step) -> dict:
         "policy_contacts": version.urgent_contacts if version else "",
         "guidance": version.immediate_harm_guidance if version else "",
         "harm_rules": list(rules),
+        "route_heading": version.urgent_heading if version else defaults.urgent_route_heading(None),
+        "route_text": version.urgent_text if version else defaults.urgent_route_text(None),
         "version": version,
     }
 
@@ -494,7 +505,11 @@ def _answers(journey: Journey) -> list[dict]:
             "value": worker or "Not known: their managers will be told",
             "step": "decision-maker",
         },
-        {"key": "What it is about", "value": CATEGORIES.get(draft.get("category"), ""), "step": "category"},
+        {
+            "key": "What it is about",
+            "value": version.category_label(draft["category"]) if version and draft.get("category") else "",
+            "step": "category",
+        },
         {"key": "The disagreement", "value": draft.get("description", ""), "step": "disagreement", "multiline": True},
         {"key": "What has been tried", "value": draft.get("attempts_so_far", ""), "step": "tried", "multiline": True},
     ]

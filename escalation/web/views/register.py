@@ -20,9 +20,11 @@ from django.views.decorators.http import require_GET
 
 from agencies.models import Partnership, Sector
 from escalation.audit import trail as audit
-from escalation.disputes.models import Category, Dispute
+from escalation.audit.events import AuditEventType
+from escalation.disputes.models import Dispute
 from escalation.disputes.register import (
     LONDON,
+    CategoryLabels,
     RegisterFilters,
     RegisterPage,
     apply_filters,
@@ -78,11 +80,10 @@ class RegisterRow:
     overdue: bool
 
 
-CATEGORY_LABELS = dict(Category.choices)
 STATE_LABELS = dict(DisputeState.choices)
 
 
-def register_row(dispute: Dispute) -> RegisterRow:
+def register_row(dispute: Dispute, categories: CategoryLabels) -> RegisterRow:
     raised = dispute.raised_at.astimezone(LONDON)
     return RegisterRow(
         reference=dispute.reference,
@@ -90,7 +91,7 @@ def register_row(dispute: Dispute) -> RegisterRow:
         raised_iso=dispute.raised_at.isoformat(),
         raised=f"{raised.day} {raised:%b %Y}",
         agencies=f"{dispute.raising_agency.name} with {dispute.other_agency.name}",
-        category=CATEGORY_LABELS.get(dispute.category, dispute.category),
+        category=categories(dispute),
         about="Adult" if dispute.subject_kind == "adult" else "Child",
         stage=f"{dispute.current_stage}: {dispute.stage_name}" if dispute.stage_name else str(dispute.current_stage),
         state=STATE_LABELS.get(dispute.state, dispute.state),
@@ -150,9 +151,11 @@ def overseen_partnership(request: HttpRequest) -> tuple[Partnership, list[Partne
     return partnership, overseen
 
 
-def filter_form(request: HttpRequest, partnership: Partnership) -> RegisterFilterForm:
+def filter_form(request: HttpRequest, partnership: Partnership, categories: CategoryLabels) -> RegisterFilterForm:
     agencies = partnership.agencies.exclude(sector=Sector.PARTNERSHIP).order_by("name")
-    return RegisterFilterForm(request.GET, stages=current_stages(partnership), agencies=agencies)
+    return RegisterFilterForm(
+        request.GET, stages=current_stages(partnership), agencies=agencies, categories=categories.choices()
+    )
 
 
 def sort_headers(sort: str) -> list[dict]:
@@ -188,7 +191,8 @@ def page_size(request: HttpRequest) -> int:
 @require_GET
 def register(request: HttpRequest) -> HttpResponse:
     partnership, overseen = overseen_partnership(request)
-    form = filter_form(request, partnership)
+    categories = CategoryLabels(partnership)
+    form = filter_form(request, partnership, categories)
     filters = form.filters()
     sort = parse_sort(request.GET.get("sort"))
     rows = RegisterPage(request.user, partnership, filters, sort)
@@ -196,7 +200,7 @@ def register(request: HttpRequest) -> HttpResponse:
     page = paginator.get_page(request.GET.get("page"))
     audit.record(
         request.user,
-        "register.viewed",
+        AuditEventType.REGISTER_VIEWED,
         partnership=partnership,
         after={"filters": filters.for_audit(), "sort": sort, "page": page.number},
     )
@@ -209,7 +213,7 @@ def register(request: HttpRequest) -> HttpResponse:
             "form": form,
             "filtered": filters != RegisterFilters(),
             "page_obj": page,
-            "rows": [register_row(dispute) for dispute in page.object_list],
+            "rows": [register_row(dispute, categories) for dispute in page.object_list],
             "headers": sort_headers(sort),
             "sort": sort,
         },
@@ -256,7 +260,7 @@ def _when(moment) -> str:
     return moment.astimezone(LONDON).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
-def csv_row(dispute: Dispute) -> list[str]:
+def csv_row(dispute: Dispute, categories: CategoryLabels) -> list[str]:
     return [
         safe_cell(value)
         for value in (
@@ -266,7 +270,7 @@ def csv_row(dispute: Dispute) -> list[str]:
             dispute.raising_agency.get_sector_display(),
             dispute.other_agency.name,
             dispute.other_agency.get_sector_display(),
-            dispute.get_category_display(),
+            categories(dispute),
             "Adult" if dispute.subject_kind == "adult" else "Child",
             dispute.current_stage,
             dispute.stage_name or "",
@@ -279,12 +283,12 @@ def csv_row(dispute: Dispute) -> list[str]:
     ]
 
 
-def csv_lines(disputes: Iterable[Dispute]) -> Iterator[str]:
+def csv_lines(disputes: Iterable[Dispute], categories: CategoryLabels) -> Iterator[str]:
     writer = csv.writer(_Echo())
     # The byte-order mark tells Excel the file is UTF-8, so names with accents and curly quotes survive.
     yield "\ufeff" + writer.writerow(CSV_HEADER)
     for dispute in disputes:
-        yield writer.writerow(csv_row(dispute))
+        yield writer.writerow(csv_row(dispute, categories))
 
 
 @login_required
@@ -292,17 +296,18 @@ def csv_lines(disputes: Iterable[Dispute]) -> Iterator[str]:
 @require_GET
 def export_csv(request: HttpRequest) -> StreamingHttpResponse:
     partnership, _ = overseen_partnership(request)
-    filters = filter_form(request, partnership).filters()
+    categories = CategoryLabels(partnership)
+    filters = filter_form(request, partnership, categories).filters()
     sort = parse_sort(request.GET.get("sort"))
     rows = apply_filters(partnership_disputes(request.user, partnership), filters).count()
     audit.record(
         request.user,
-        "register.exported",
+        AuditEventType.REGISTER_EXPORTED,
         partnership=partnership,
         after={"filters": filters.for_audit(), "sort": sort, "rows": rows},
     )
     disputes = register_rows(request.user, partnership, filters, sort).iterator(chunk_size=2000)
-    response = StreamingHttpResponse(csv_lines(disputes), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(csv_lines(disputes, categories), content_type="text/csv; charset=utf-8")
     stamp = timezone.now().astimezone(LONDON).strftime("%Y-%m-%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="{partnership.slug}-register-{stamp}.csv"'
     return response
