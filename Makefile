@@ -4,6 +4,8 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Test processes (pytest-xdist): `auto` is one per core; `make test TEST_WORKERS=0` runs them in one process.
+TEST_WORKERS ?= auto
 
 .PHONY: run test lint format bench stack demo frontend clean
 -include make/*.mk
@@ -25,7 +27,7 @@ run: demo
 	$(PY) manage.py serve --host $(HOST) --port $(PORT)
 
 test: venv
-	scripts/with_postgres.sh $(PY) -m pytest $(PYTEST_ARGS)
+	scripts/with_postgres.sh $(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -42,8 +42,6 @@ class Role(models.TextChoices):
 
 #: Roles held for the whole partnership rather than for one agency in it.
 PARTNERSHIP_ROLES = frozenset({Role.BUSINESS_MANAGER, Role.CHAIR, Role.ADMIN})
-#: Roles that may approve an escalation on their own agency's side.
-APPROVER_ROLES = frozenset({Role.MANAGER, Role.SENIOR_MANAGER, Role.DIRECTOR, Role.DSL})
 
 
 class Partnership(models.Model):

@@ -13,6 +13,7 @@ from escalation.disputes.models import (
     ReferenceCounter,
     StageVisit,
     Subject,
+    WaitingOn,
 )
 from escalation.notifications.models import Notification
 from escalation.records.models import RecordSnapshot
@@ -29,4 +30,5 @@ __all__ = [
     "ReferenceCounter",
     "StageVisit",
     "Subject",
+    "WaitingOn",
 ]

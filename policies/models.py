@@ -4,11 +4,31 @@ A dispute keeps the version it was raised under, so a version that any dispute u
 loading a changed file makes a new version.
 """
 
+from dataclasses import dataclass
+from functools import cached_property
+
 from django.db import models
 from django.db.models import Q
 
 from agencies.models import Role
-from policies.vocabulary import Anchor, Condition, DeadlineKind, Event, Form, MetBy, Side
+from policies import defaults
+from policies.vocabulary import Anchor, Condition, DeadlineKind, Event, MetBy, Side
+
+
+def category_labels(categories: list) -> dict[str, str]:
+    """Key to label of a version's stored categories (a list of {"key", "label"})."""
+    return {category["key"]: category["label"] for category in categories}
+
+
+@dataclass(frozen=True)
+class NoticeWording:
+    """The words people are told something happened to a dispute in. No personal data: it may go by e-mail."""
+
+    headline: str
+    message: str = ""
+
+    def headline_for(self, reference: str) -> str:
+        return f"{reference}: {self.headline}"
 
 
 class Policy(models.Model):
@@ -36,7 +56,7 @@ class PolicyVersion(models.Model):
     document = models.JSONField(help_text="The policy exactly as loaded, for export.")
     loaded_at = models.DateTimeField(auto_now_add=True)
     subjects = models.JSONField(default=list, help_text='Whom it covers: ["child"], ["child", "adult"].')
-    categories = models.JSONField(default=list)
+    categories = models.JSONField(default=list, help_text='What disputes can be about: [{"key": ..., "label": ...}].')
     start_stage = models.PositiveSmallIntegerField(default=1)
     immediate_harm_start_stages = models.JSONField(default=list)
     immediate_harm_guidance = models.TextField(blank=True)
@@ -45,6 +65,19 @@ class PolicyVersion(models.Model):
     final_decision_maker = models.CharField(max_length=200, blank=True)
     panel_agencies = models.PositiveSmallIntegerField(null=True, blank=True)
     panel_rule = models.TextField(blank=True)
+    record_form = models.CharField(
+        max_length=30, default=defaults.RECORD_FORM, help_text="The record's template: templates/records/<key>.html."
+    )
+    record_form_title = models.CharField(max_length=200, default=defaults.RECORD_FORM_TITLE)
+    notices = models.JSONField(
+        default=dict, help_text='Headline and message by event ("raised", "resolved", "withdrawn").'
+    )
+    due_soon_working_days = models.PositiveSmallIntegerField(
+        default=defaults.DUE_SOON_WORKING_DAYS, help_text="A deadline this close is shown as due soon."
+    )
+    urgent_question_hint = models.CharField(max_length=300, blank=True)
+    urgent_route_heading = models.CharField(max_length=200, blank=True)
+    urgent_route_text = models.TextField(blank=True)
 
     class Meta:
         ordering = ["policy", "-number"]
@@ -54,10 +87,60 @@ class PolicyVersion(models.Model):
         return f"{self.policy.name} (version {self.number}{', ' + self.label if self.label else ''})"
 
     def stage(self, number: int) -> "Stage":
-        return self.stages.get(number=number)
+        """The stage with this number (from prefetched stages where there are some)."""
+        found = next((stage for stage in self.stages.all() if stage.number == number), None)
+        if found is None:
+            raise Stage.DoesNotExist(f"{self} has no stage {number}")
+        return found
 
     def next_stage(self, number: int) -> "Stage | None":
-        return self.stages.filter(number__gt=number).order_by("number").first()
+        later = [stage for stage in self.stages.all() if stage.number > number]
+        return min(later, key=lambda stage: stage.number) if later else None
+
+    # Categories of disagreement.
+
+    @property
+    def category_choices(self) -> list[tuple[str, str]]:
+        return list(category_labels(self.categories).items())
+
+    def has_category(self, key: str) -> bool:
+        return key in category_labels(self.categories)
+
+    def category_label(self, key: str) -> str:
+        """The label this version gives the category; the key itself if it has no such category."""
+        return category_labels(self.categories).get(key, key)
+
+    # The written record.
+
+    def form_title(self, form: str) -> str:
+        """A record's title: the policy's own for its record form; the general record's for any other."""
+        return self.record_form_title if form == self.record_form else defaults.RECORD_FORM_TITLE
+
+    # What people are told and shown.
+
+    def notice(self, event: str) -> NoticeWording:
+        """The headline and message for a dispute being "raised", "resolved" or "withdrawn"."""
+        return NoticeWording(**{**defaults.NOTICES[event], **self.notices.get(event, {})})
+
+    @cached_property
+    def urgent_hours(self) -> int | None:
+        """The hours of the policy's shortest calendar-hours deadline for a risk of immediate harm, if any."""
+        lengths = self.deadline_rules.filter(
+            kind=DeadlineKind.CALENDAR_HOURS, condition=Condition.IMMEDIATE_HARM, length__isnull=False
+        ).values_list("length", flat=True)
+        return min(lengths, default=None)
+
+    @property
+    def urgent_hint(self) -> str:
+        return self.urgent_question_hint or defaults.urgent_hint(self.urgent_hours)
+
+    @property
+    def urgent_heading(self) -> str:
+        return self.urgent_route_heading or defaults.urgent_route_heading(self.urgent_hours)
+
+    @property
+    def urgent_text(self) -> str:
+        return self.urgent_route_text or defaults.urgent_route_text(self.urgent_hours)
 
 
 class Stage(models.Model):
@@ -126,6 +209,13 @@ class DeadlineRule(models.Model):
     def stages(self) -> list[int]:
         return list(range(self.first_stage, self.last_stage + 1))
 
+    @property
+    def short_name(self) -> str:
+        """How a sentence names the deadline: "the N-hour deadline" for calendar hours, else its label."""
+        if self.kind == DeadlineKind.CALENDAR_HOURS and self.length:
+            return f"the {self.length}-hour deadline"
+        return f"the deadline “{self.label}”"
+
 
 class NotificationRule(models.Model):
     version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="notification_rules")
@@ -145,7 +235,7 @@ class NotificationRule(models.Model):
 
 class FormRequirement(models.Model):
     version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="form_requirements")
-    form = models.CharField(max_length=30, choices=Form.choices)
+    form = models.CharField(max_length=30, help_text="The version's record form: templates/records/<form>.html.")
     event = models.CharField(
         max_length=20,
         choices=[(Event.STAGE_ENTERED, "Stage entered"), (Event.RESOLVED_AT_STAGE, "Resolved at stage")],
@@ -159,4 +249,8 @@ class FormRequirement(models.Model):
         ordering = ["version", "stage"]
 
     def __str__(self) -> str:
-        return f"{self.get_form_display()} at stage {self.stage} → {self.get_recipient_role_display()}"
+        return f"{self.title} at stage {self.stage} → {self.get_recipient_role_display()}"
+
+    @property
+    def title(self) -> str:
+        return self.version.form_title(self.form)

@@ -19,6 +19,9 @@ class Deadline(models.Model):
     anchor_at = models.DateTimeField()
     due_at = models.DateTimeField(null=True, blank=True, help_text="Empty for a manual deadline not yet set.")
     remind_at = models.DateTimeField(null=True, blank=True)
+    soon_at = models.DateTimeField(
+        null=True, blank=True, help_text="Shown as due soon from here (the policy's due-soon window before due_at)."
+    )
     extended_days = models.PositiveSmallIntegerField(default=0)
     manual_due_at = models.DateTimeField(null=True, blank=True)
     paused_at = models.DateTimeField(null=True, blank=True)

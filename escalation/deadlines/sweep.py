@@ -7,7 +7,7 @@ update that only one sweep can win. The notifications it causes are outbox rows 
 transaction; e-mail goes out after commit.
 
 A breach is recorded once the due moment has passed (at the due moment itself the deadline is still
-met, as `deadlines.close_deadline` counts it); a reminder at its moment. Both moments are stored UTC
+met, as `policies.runtime.deadlines.met_on_closing` counts it); a reminder at its moment. Both moments are stored UTC
 instants, so clock changes cannot move them.
 """
 
@@ -21,6 +21,7 @@ from django.db.models import QuerySet
 from django.db.models.functions import Coalesce
 
 from escalation.audit import trail as audit
+from escalation.audit.events import AuditEventType
 from escalation.deadlines.models import Deadline
 from escalation.deadlines.overdue import deadline_label, london_time
 from escalation.notifications.models import Notification
@@ -114,7 +115,7 @@ def record_breach(deadline: Deadline, now: datetime.datetime) -> list[Notificati
     deadline.breached_at = now
     audit.record(
         None,
-        "deadline.breached",
+        AuditEventType.DEADLINE_BREACHED,
         dispute=deadline.dispute,
         obj=deadline,
         after={"rule": deadline.rule.name, "due_at": deadline.due_at.isoformat(), "event": deadline.rule.breach_event},
@@ -139,7 +140,7 @@ def record_reminder(deadline: Deadline, now: datetime.datetime) -> list[Notifica
     deadline.reminded_at = now
     audit.record(
         None,
-        "deadline.reminded",
+        AuditEventType.DEADLINE_REMINDED,
         dispute=deadline.dispute,
         obj=deadline,
         after={"rule": deadline.rule.name, "due_at": deadline.due_at.isoformat()},

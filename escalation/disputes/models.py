@@ -12,7 +12,6 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from agencies.models import Agency, Partnership
 from policies.models import PolicyVersion
-from policies.schema import CATEGORIES
 from policies.vocabulary import ACTIVE_STATES, OPEN_STATES, DisputeState, EntryKind, MediationChoice
 
 
@@ -38,9 +37,6 @@ class Subject(models.Model):
         return self.name
 
 
-Category = models.TextChoices("Category", [(key, (key, label)) for key, label in CATEGORIES.items()])
-
-
 class Dispute(ConcurrentTransitionMixin, models.Model):
     reference = models.CharField(max_length=30, unique=True)
     partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="disputes")
@@ -49,7 +45,7 @@ class Dispute(ConcurrentTransitionMixin, models.Model):
     raising_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="disputes_raised")
     raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="disputes_raised")
     other_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="disputes_received")
-    category = models.CharField(max_length=40, choices=Category.choices)
+    category = models.CharField(max_length=40, help_text="One of its policy version's categories, by key.")
     description = models.TextField("what the disagreement is about")
     attempts_so_far = models.TextField("what has been tried so far", blank=True)
     immediate_harm = models.BooleanField("risk of immediate harm", default=False)
@@ -85,6 +81,11 @@ class Dispute(ConcurrentTransitionMixin, models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
+
+    @property
+    def category_label(self) -> str:
+        """What the dispute is about, in the words of the policy version it was raised under."""
+        return self.policy_version.category_label(self.category)
 
     def stage(self):
         return self.policy_version.stage(self.current_stage)
@@ -207,3 +208,24 @@ class Outcome(models.Model):
     outstanding_actions = models.TextField(blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField()
+
+
+class WaitingOn(models.Model):
+    """Whose move it is on a dispute: one row per role (in one agency, or in the partnership) that can act now.
+
+    Written by the services from the policy runtime's decision on every change, so the approvals queue and
+    the home page find "what needs me" in SQL, whatever roles a policy names.
+    """
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="waiting_on")
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, null=True, blank=True, related_name="+", help_text="Empty: the partnership."
+    )
+    role = models.CharField(max_length=30)
+    reason = models.CharField(max_length=30, help_text="What is awaited, e.g. approval of an escalation.")
+
+    class Meta:
+        indexes = [models.Index(fields=["agency", "role"]), models.Index(fields=["role"])]
+        constraints = [
+            models.UniqueConstraint(fields=["dispute", "agency", "role", "reason"], name="one_waiting_row_per_role")
+        ]

@@ -32,7 +32,10 @@ def can_see(user, dispute: Dispute) -> bool:
 def get_dispute_for(user, reference: str) -> Dispute:
     dispute = (
         disputes_for(user)
-        .select_related("partnership", "policy_version", "subject", "raising_agency", "other_agency", "raised_by")
+        .select_related(
+            "partnership", "policy_version__policy", "subject", "raising_agency", "other_agency", "raised_by"
+        )
+        .prefetch_related("policy_version__stages")
         .filter(reference=reference)
         .first()
     )

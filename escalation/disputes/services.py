@@ -1,8 +1,9 @@
 """Every change to a dispute: one function each, one transaction each.
 
-Each service locks the dispute row, checks the action against `permissions`, moves the state through
-the django-fsm transition, writes the stage visit and an audit event, recomputes the deadline rows
-and leaves notification rows in the outbox.
+Each service follows one path: lock the dispute row, ask the policy runtime (`policies.runtime.decide`,
+through `permissions.require`) whether the person may do this now and what it changes, then carry the
+decision out: the django-fsm transition it names, the stage visit, the audit event, whose move it is next
+(`WaitingOn`), the deadline rows and the outbox rows. Records and e-mail follow after commit.
 """
 
 import datetime
@@ -13,24 +14,28 @@ from django.utils import timezone
 
 from agencies.models import Agency, Membership, Partnership, Role
 from escalation.audit import trail as audit
+from escalation.audit.events import AuditEventType
 from escalation.deadlines.models import Deadline
 from escalation.deadlines.rules import sync_deadlines
 from escalation.disputes.models import (
     Dispute,
-    MediationChoice,
     Outcome,
     Participant,
     RecordEntry,
     ReferenceCounter,
     StageVisit,
     Subject,
+    WaitingOn,
 )
 from escalation.disputes.permissions import ActionRefused, require, side_of
 from escalation.notifications.models import Notification
 from escalation.notifications.outbox import queue, queue_policy_notifications, send_after_commit
 from escalation.records.requirements import fulfil_form_requirements
 from policies.calendar import LONDON
-from policies.vocabulary import DisputeState, Event
+from policies.loading import rules_of
+from policies.runtime import Command, Decision, Waiting, check_start
+from policies.runtime.notices import Trigger
+from policies.vocabulary import Event, MediationChoice
 
 SUBJECT_FIELDS = (
     "kind",
@@ -87,6 +92,20 @@ def _ensure_participant(dispute: Dispute, user, agency: Agency) -> None:
     )
 
 
+def _apply(dispute: Dispute, decision: Decision) -> None:
+    """Carry out the runtime's decision on the dispute row: the state transition and whose move it is next."""
+    if decision.transition:
+        getattr(dispute, decision.transition)()
+    _wait_on(dispute, decision.waiting_on)
+
+
+def _wait_on(dispute: Dispute, waiting: tuple[Waiting, ...]) -> None:
+    dispute.waiting_on.all().delete()
+    WaitingOn.objects.bulk_create(
+        WaitingOn(dispute=dispute, agency_id=row.agency_id, role=row.role, reason=row.reason) for row in waiting
+    )
+
+
 def _enter_stage(dispute: Dispute, stage_number: int, entered_by, now, approved_by=None, reason="") -> StageVisit:
     dispute.stage_visits.filter(left_at__isnull=True).update(left_at=now)
     dispute.current_stage = stage_number
@@ -100,10 +119,12 @@ def _enter_stage(dispute: Dispute, stage_number: int, entered_by, now, approved_
     )
 
 
-def _after_stage_entered(dispute: Dispute, now: datetime.datetime) -> None:
+def _set_off(dispute: Dispute, triggers: tuple[Trigger, ...], now: datetime.datetime) -> None:
+    """The deadlines, notices and records the policy attaches to what just happened."""
     sync_deadlines(dispute, now)
-    queue_policy_notifications(dispute, Event.STAGE_ENTERED, dispute.current_stage, now)
-    fulfil_form_requirements(dispute, Event.STAGE_ENTERED, dispute.current_stage, now)
+    for trigger in triggers:
+        queue_policy_notifications(dispute, trigger.event, trigger.stage, now)
+        fulfil_form_requirements(dispute, trigger.event, trigger.stage, now)
 
 
 @transaction.atomic
@@ -137,17 +158,17 @@ def raise_dispute(
     version = partnership.policy.current_version if partnership.policy else None
     if version is None:
         raise ActionRefused(f"{partnership} has no escalation policy loaded yet.")
-    if subject.get("kind") not in version.subjects:
-        raise ActionRefused(f"{version.policy.name} does not cover this kind of subject.")
-    stage_number = start_stage if start_stage is not None else version.start_stage
-    if stage_number != version.start_stage:
-        if not immediate_harm:
-            raise ActionRefused(
-                f"A dispute starts at stage {version.start_stage} unless there is a risk of immediate harm."
-            )
-        if stage_number not in version.immediate_harm_start_stages:
-            allowed = ", ".join(map(str, version.immediate_harm_start_stages)) or str(version.start_stage)
-            raise ActionRefused(f"Under this policy a dispute with immediate harm may start at stage {allowed} only.")
+    if not version.has_category(category):
+        raise ActionRefused("Choose what the disagreement is about from the policy's categories.")
+    stage_number, refusal = check_start(
+        rules_of(version),
+        immediate_harm=immediate_harm,
+        start_stage=start_stage,
+        subject_kind=subject.get("kind"),
+        policy_name=version.policy.name,
+    )
+    if refusal:
+        raise ActionRefused(refusal)
     subject_row = Subject.objects.create(
         partnership=partnership, **{k: v for k, v in subject.items() if k in SUBJECT_FIELDS}
     )
@@ -170,15 +191,26 @@ def raise_dispute(
     dispute.save()
     _enter_stage(dispute, stage_number, raised_by, now, reason="Dispute raised")
     _ensure_participant(dispute, raised_by, raising_agency)
-    audit.record(raised_by, "dispute.raised", dispute=dispute, obj=dispute, after=_snapshot(dispute), now=now)
-    headline = f"{dispute.reference}: a professional disagreement has been raised with your agency"
+    audit.record(
+        raised_by, AuditEventType.DISPUTE_RAISED, dispute=dispute, obj=dispute, after=_snapshot(dispute), now=now
+    )
+    notice = version.notice("raised")
+    headline = notice.headline_for(dispute.reference)
     if other_worker is not None:
         _ensure_participant(dispute, other_worker, other_agency)
-        _tell(dispute, other_worker, Event.RAISED, headline, now)
+        _tell(dispute, other_worker, Event.RAISED, headline, now, message=notice.message)
     else:
-        queue(dispute, Event.RAISED, [Role.MANAGER, Role.DSL], headline, now, sides="other", any_of=True)
-    queue_policy_notifications(dispute, Event.RAISED, stage_number, now)
-    _after_stage_entered(dispute, now)
+        queue(
+            dispute,
+            Event.RAISED,
+            [Role.MANAGER, Role.DSL],
+            headline,
+            now,
+            sides="other",
+            any_of=True,
+            message=notice.message,
+        )
+    _set_off(dispute, (Trigger(Event.RAISED, stage_number), Trigger(Event.STAGE_ENTERED, stage_number)), now)
     return dispute
 
 
@@ -188,7 +220,7 @@ def add_record_entry(
 ) -> RecordEntry:
     now = now or timezone.now()
     dispute = _lock(dispute)
-    require(author, dispute, "add_entry")
+    decision = require(author, dispute, Command.ADD_ENTRY, now)
     agency = side_of(author, dispute) or _partnership_agency(author, dispute)
     entry = RecordEntry(
         dispute=dispute,
@@ -203,13 +235,13 @@ def add_record_entry(
     entry.full_clean()
     entry.save()
     before = _snapshot(dispute)
-    if dispute.state == DisputeState.RAISED:
-        dispute.start_discussion()
+    if decision.transition:
+        _apply(dispute, decision)
         dispute.save()
     _ensure_participant(dispute, author, side_of(author, dispute))
     audit.record(
         author,
-        "record_entry.added",
+        AuditEventType.RECORD_ENTRY_ADDED,
         dispute=dispute,
         obj=entry,
         before=before,
@@ -230,27 +262,27 @@ def propose_escalation(*, dispute: Dispute, proposed_by, reason: str, now: datet
     """Ask to move up a stage; straight through when the next stage needs no approval."""
     now = now or timezone.now()
     dispute = _lock(dispute)
-    require(proposed_by, dispute, "propose_escalation")
+    decision = require(proposed_by, dispute, Command.PROPOSE_ESCALATION, now)
     if not reason.strip():
         raise ActionRefused("Say why the dispute needs to go to the next stage.")
     before = _snapshot(dispute)
     next_stage = dispute.next_stage()
-    if not next_stage.approval_required:
-        dispute.escalate()
-        _enter_stage(dispute, next_stage.number, proposed_by, now, reason=reason)
+    if not decision.needs_approval:
+        _apply(dispute, decision)
+        _enter_stage(dispute, decision.enter_stage, proposed_by, now, reason=reason)
         dispute.save()
         audit.record(
             proposed_by,
-            "dispute.escalated",
+            AuditEventType.DISPUTE_ESCALATED,
             dispute=dispute,
             obj=dispute,
             before=before,
             after={**_snapshot(dispute), "reason": reason},
             now=now,
         )
-        _after_stage_entered(dispute, now)
+        _set_off(dispute, decision.triggers, now)
         return dispute
-    dispute.propose_escalation()
+    _apply(dispute, decision)
     dispute.escalation_proposed_by = proposed_by
     dispute.escalation_proposed_at = now
     dispute.escalation_side = side_of(proposed_by, dispute)
@@ -258,7 +290,7 @@ def propose_escalation(*, dispute: Dispute, proposed_by, reason: str, now: datet
     dispute.save()
     audit.record(
         proposed_by,
-        "escalation.proposed",
+        AuditEventType.ESCALATION_PROPOSED,
         dispute=dispute,
         obj=dispute,
         before=before,
@@ -290,19 +322,24 @@ def _clear_proposal(dispute: Dispute) -> None:
 def approve_escalation(*, dispute: Dispute, approver, now: datetime.datetime | None = None) -> Dispute:
     now = now or timezone.now()
     dispute = _lock(dispute)
-    require(approver, dispute, "approve_escalation")
+    decision = require(approver, dispute, Command.APPROVE_ESCALATION, now)
     before = _snapshot(dispute)
-    next_stage = dispute.next_stage()
     proposer, reason, side = dispute.escalation_proposed_by, dispute.escalation_reason, dispute.escalation_side
-    dispute.escalate()
-    _enter_stage(dispute, next_stage.number, proposer or approver, now, approved_by=approver, reason=reason)
+    _apply(dispute, decision)
+    _enter_stage(dispute, decision.enter_stage, proposer or approver, now, approved_by=approver, reason=reason)
     _clear_proposal(dispute)
     dispute.save()
     _ensure_participant(dispute, approver, side if side and side_of(approver, dispute) else None)
     audit.record(
-        approver, "escalation.approved", dispute=dispute, obj=dispute, before=before, after=_snapshot(dispute), now=now
+        approver,
+        AuditEventType.ESCALATION_APPROVED,
+        dispute=dispute,
+        obj=dispute,
+        before=before,
+        after=_snapshot(dispute),
+        now=now,
     )
-    _after_stage_entered(dispute, now)
+    _set_off(dispute, decision.triggers, now)
     return dispute
 
 
@@ -310,17 +347,17 @@ def approve_escalation(*, dispute: Dispute, approver, now: datetime.datetime | N
 def decline_escalation(*, dispute: Dispute, approver, reason: str, now: datetime.datetime | None = None) -> Dispute:
     now = now or timezone.now()
     dispute = _lock(dispute)
-    require(approver, dispute, "decline_escalation")
+    decision = require(approver, dispute, Command.DECLINE_ESCALATION, now)
     if not reason.strip():
         raise ActionRefused("Say why the escalation is declined: the person who asked for it will see this.")
     before = _snapshot(dispute)
     proposer = dispute.escalation_proposed_by
-    dispute.decline_escalation()
+    _apply(dispute, decision)
     _clear_proposal(dispute)
     dispute.save()
     audit.record(
         approver,
-        "escalation.declined",
+        AuditEventType.ESCALATION_DECLINED,
         dispute=dispute,
         obj=dispute,
         before=before,
@@ -334,13 +371,14 @@ def decline_escalation(*, dispute: Dispute, approver, reason: str, now: datetime
     return dispute
 
 
-def _tell(dispute: Dispute, user, event: str, headline: str, now: datetime.datetime) -> None:
+def _tell(dispute: Dispute, user, event: str, headline: str, now: datetime.datetime, message: str = "") -> None:
     """Notify one person directly (not by role)."""
     row = Notification.objects.create(
         dispute=dispute,
         recipient=user,
         event=event,
         headline=headline,
+        message=message,
         created_at=now,
         email_next_attempt_at=now,
         email_status=Notification.EmailStatus.PENDING if user.email else Notification.EmailStatus.NOT_SENT,
@@ -361,11 +399,11 @@ def record_resolution(
 ) -> Outcome:
     now = now or timezone.now()
     dispute = _lock(dispute)
-    require(recorded_by, dispute, "resolve")
+    decision = require(recorded_by, dispute, Command.RESOLVE, now)
     if not agreed_outcome.strip():
         raise ActionRefused("Write down the agreed outcome: both agencies will see it.")
     before = _snapshot(dispute)
-    dispute.resolve()
+    _apply(dispute, decision)
     _clear_proposal(dispute)
     dispute.save()
     outcome = Outcome.objects.create(
@@ -380,19 +418,25 @@ def record_resolution(
     )
     dispute.stage_visits.filter(left_at__isnull=True).update(left_at=now)
     audit.record(
-        recorded_by, "dispute.resolved", dispute=dispute, obj=outcome, before=before, after=_snapshot(dispute), now=now
+        recorded_by,
+        AuditEventType.DISPUTE_RESOLVED,
+        dispute=dispute,
+        obj=outcome,
+        before=before,
+        after=_snapshot(dispute),
+        now=now,
     )
-    sync_deadlines(dispute, now)
+    notice = dispute.policy_version.notice("resolved")
     queue(
         dispute,
         Event.RESOLVED_AT_STAGE,
         [Role.PRACTITIONER],
-        f"{dispute.reference}: the disagreement has been resolved",
+        notice.headline_for(dispute.reference),
         now,
+        message=notice.message,
         exclude=[recorded_by],
     )
-    queue_policy_notifications(dispute, Event.RESOLVED_AT_STAGE, dispute.current_stage, now)
-    fulfil_form_requirements(dispute, Event.RESOLVED_AT_STAGE, dispute.current_stage, now)
+    _set_off(dispute, decision.triggers, now)
     return outcome
 
 
@@ -400,13 +444,19 @@ def record_resolution(
 def close_dispute(*, dispute: Dispute, closed_by, now: datetime.datetime | None = None) -> Dispute:
     now = now or timezone.now()
     dispute = _lock(dispute)
-    require(closed_by, dispute, "close")
+    decision = require(closed_by, dispute, Command.CLOSE, now)
     before = _snapshot(dispute)
-    dispute.close()
+    _apply(dispute, decision)
     dispute.closed_at = now
     dispute.save()
     audit.record(
-        closed_by, "dispute.closed", dispute=dispute, obj=dispute, before=before, after=_snapshot(dispute), now=now
+        closed_by,
+        AuditEventType.DISPUTE_CLOSED,
+        dispute=dispute,
+        obj=dispute,
+        before=before,
+        after=_snapshot(dispute),
+        now=now,
     )
     return dispute
 
@@ -415,18 +465,18 @@ def close_dispute(*, dispute: Dispute, closed_by, now: datetime.datetime | None 
 def withdraw_dispute(*, dispute: Dispute, withdrawn_by, reason: str, now: datetime.datetime | None = None) -> Dispute:
     now = now or timezone.now()
     dispute = _lock(dispute)
-    require(withdrawn_by, dispute, "withdraw")
+    decision = require(withdrawn_by, dispute, Command.WITHDRAW, now)
     if not reason.strip():
         raise ActionRefused("Say why the dispute is withdrawn.")
     before = _snapshot(dispute)
-    dispute.withdraw()
+    _apply(dispute, decision)
     _clear_proposal(dispute)
     dispute.closed_at = now
     dispute.save()
     dispute.stage_visits.filter(left_at__isnull=True).update(left_at=now)
     audit.record(
         withdrawn_by,
-        "dispute.withdrawn",
+        AuditEventType.DISPUTE_WITHDRAWN,
         dispute=dispute,
         obj=dispute,
         before=before,
@@ -434,12 +484,14 @@ def withdraw_dispute(*, dispute: Dispute, withdrawn_by, reason: str, now: dateti
         now=now,
     )
     sync_deadlines(dispute, now)
+    notice = dispute.policy_version.notice("withdrawn")
     queue(
         dispute,
         "withdrawn",
         [Role.PRACTITIONER],
-        f"{dispute.reference}: the dispute has been withdrawn",
+        notice.headline_for(dispute.reference),
         now,
+        message=notice.message,
         exclude=[withdrawn_by],
     )
     return dispute
@@ -449,10 +501,10 @@ def withdraw_dispute(*, dispute: Dispute, withdrawn_by, reason: str, now: dateti
 def set_manual_deadline(
     *, dispute: Dispute, set_by, due_at: datetime.datetime, now: datetime.datetime | None = None
 ) -> Deadline:
-    """The chair agrees a deadline for a stage whose policy leaves it to them (TSCP stage 5)."""
+    """The chair agrees a deadline for a stage whose policy leaves it to them (a final stage the chair times)."""
     now = now or timezone.now()
     dispute = _lock(dispute)
-    require(set_by, dispute, "set_manual_deadline")
+    require(set_by, dispute, Command.SET_MANUAL_DEADLINE, now)
     if due_at <= now:
         raise ActionRefused("The deadline must be in the future.")
     row = dispute.deadlines.filter(closed_at__isnull=True, rule__kind="manual").select_related("rule").first()
@@ -465,7 +517,7 @@ def set_manual_deadline(
     row.refresh_from_db()
     audit.record(
         set_by,
-        "deadline.set",
+        AuditEventType.DEADLINE_SET,
         dispute=dispute,
         obj=row,
         before=before,

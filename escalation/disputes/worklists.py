@@ -1,24 +1,23 @@
 """What needs a person now: the read side of the home page and the approvals queue.
 
-Every query starts from `selectors.disputes_for`, so the one access rule applies to all of it; the
-approval rule itself is `permissions.can_approve`.
+Every query starts from `selectors.disputes_for`, so the one access rule applies to all of it. Whose move
+it is comes from the policy runtime, stored on each dispute as `WaitingOn` rows, so the queue finds it in
+SQL whatever roles a policy names.
 """
 
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
-from agencies.models import APPROVER_ROLES, Membership, Role, Sector
+from agencies.models import Membership, Role, Sector
 from escalation.deadlines.models import Deadline
-from escalation.disputes.models import Dispute
-from escalation.disputes.permissions import can_approve
+from escalation.disputes.models import Dispute, WaitingOn
 from escalation.disputes.selectors import OVERSIGHT_ROLES, disputes_for
 from escalation.notifications.models import Notification
+from policies.models import Stage
 from policies.vocabulary import OPEN_STATES, DeadlineKind, DisputeState
 
-#: A deadline counts as near once its policy's reminder is due, or when it falls due within this long.
-NEAR_WINDOW = datetime.timedelta(days=2)
 #: The most rows any one list on the home page shows; the count says how many there are in all.
 LIST_LIMIT = 25
 
@@ -44,14 +43,25 @@ def raising_agencies(user) -> list:
 
 
 def navigation_flags(user) -> dict[str, bool]:
-    """Which parts of the service a person uses, from one query: for the navigation bar on every page."""
+    """Which parts of the service a person uses, for the navigation bar on every page.
+
+    A person approves when a role they hold is one that any version of their partnerships' policies names
+    as an approver (a designated nurse, say), or when they oversee a partnership.
+    """
     rows = list(
         Membership.objects.filter(user=user).values_list("role", "agency__sector", "agency__partnership__policy_id")
     )
     roles = {role for role, _, _ in rows}
+    policies = {policy for _, _, policy in rows if policy}
+    approver_roles: set[str] = set(OVERSIGHT_ROLES)
+    if policies:
+        for named in Stage.objects.filter(version__policy_id__in=policies, approval_required=True).values_list(
+            "approver_roles", flat=True
+        ):
+            approver_roles.update(named)
     return {
         "can_raise": any(sector != Sector.PARTNERSHIP and policy for _, sector, policy in rows),
-        "approves": bool(roles & (APPROVER_ROLES | set(OVERSIGHT_ROLES))),
+        "approves": bool(roles & approver_roles),
         "oversees": bool(roles & set(OVERSIGHT_ROLES)),
     }
 
@@ -79,23 +89,35 @@ def involving(user) -> QuerySet[Dispute]:
     return disputes_for(user).filter(mine, state__in=[*OPEN_STATES, DisputeState.RESOLVED])
 
 
-def approvals_for(user) -> list[Dispute]:
-    """Escalations waiting for this person's decision, oldest request first."""
-    oversight = Membership.objects.filter(user=user, role__in=OVERSIGHT_ROLES).values("agency__partnership_id")
-    approving = Membership.objects.filter(user=user, role__in=APPROVER_ROLES).values("agency_id")
-    candidates = for_display(
-        disputes_for(user)
-        .filter(state=DisputeState.AWAITING_APPROVAL)
-        .filter(Q(escalation_side_id__in=approving) | Q(partnership_id__in=oversight))
-        .select_related("escalation_side", "escalation_proposed_by")
-        .order_by("escalation_proposed_at", "pk")
+def waiting_for(user) -> Q:
+    """Disputes whose next move is the person's: a role they hold is waited on, in its agency or partnership."""
+    holds_in_agency = Membership.objects.filter(user=user, agency_id=OuterRef("agency_id"), role=OuterRef("role"))
+    holds_in_partnership = Membership.objects.filter(
+        user=user, agency__partnership_id=OuterRef("dispute__partnership_id"), role=OuterRef("role")
     )
-    return [dispute for dispute in candidates if can_approve(user, dispute)]
+    in_agency = WaitingOn.objects.filter(dispute=OuterRef("pk"), agency__isnull=False).filter(Exists(holds_in_agency))
+    in_partnership = WaitingOn.objects.filter(dispute=OuterRef("pk"), agency__isnull=True).filter(
+        Exists(holds_in_partnership)
+    )
+    return Q(Exists(in_agency)) | Q(Exists(in_partnership))
+
+
+def approvals_for(user) -> list[Dispute]:
+    """Escalations waiting for this person's decision, oldest request first: whoever the policy names."""
+    return list(
+        for_display(
+            disputes_for(user)
+            .filter(waiting_for(user), state=DisputeState.AWAITING_APPROVAL)
+            .select_related("escalation_side", "escalation_proposed_by")
+            .order_by("escalation_proposed_at", "pk")
+        )
+    )
 
 
 def deadlines_near(user, now: datetime.datetime) -> QuerySet[Deadline]:
-    """Running deadlines on the person's disputes that are passed, breached, or near."""
-    near = Q(due_at__lte=now + NEAR_WINDOW) | Q(remind_at__lte=now) | Q(breached_at__isnull=False)
+    """Running deadlines on the person's disputes that are passed, breached, reminded of, or due soon (the
+    policy's due-soon window, stored on each row)."""
+    near = Q(soon_at__lte=now) | Q(due_at__lte=now) | Q(remind_at__lte=now) | Q(breached_at__isnull=False)
     return (
         Deadline.objects.filter(dispute__in=disputes_for(user), closed_at__isnull=True, paused_at__isnull=True)
         .filter(near)
@@ -149,9 +171,8 @@ class Listing:
 
 
 def _listing(queryset, limit: int = LIST_LIMIT) -> Listing:
-    rows = list(queryset[:limit])
-    total = len(rows) if len(rows) < limit else queryset.count()
-    return Listing(rows, total)
+    """The first rows and the total: the same two queries however long the list is."""
+    return Listing(list(queryset[:limit]), queryset.count())
 
 
 @dataclass

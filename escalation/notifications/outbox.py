@@ -20,7 +20,9 @@ from django.db import transaction
 
 from agencies.models import PARTNERSHIP_ROLES, Membership, Role
 from escalation.notifications.models import Notification
-from policies.runtime.conditions import condition_holds
+from policies.loading import notice_rules_of
+from policies.runtime.conditions import facts_of
+from policies.runtime.notices import Trigger, notices_for
 from policies.vocabulary import Event, Side
 
 if TYPE_CHECKING:
@@ -127,16 +129,12 @@ def queue(
 
 
 def queue_policy_notifications(dispute: Dispute, event: str, stage_number: int, now: datetime.datetime) -> list:
-    """The notifications the dispute's policy asks for on this event at this stage."""
+    """The notifications the dispute's policy asks for on this event at this stage (the runtime chooses)."""
     rows: list[Notification] = []
-    rules = dispute.policy_version.notification_rules.filter(event=event)
-    for rule in rules:
-        if rule.stages and stage_number not in rule.stages:
-            continue
-        if not condition_holds(rule.condition, dispute):
-            continue
+    trigger = Trigger(event, stage_number)
+    for notice in notices_for(notice_rules_of(dispute.policy_version), trigger, facts_of(dispute)):
         headline = f"{dispute.reference}: {Event(event).label.lower()} (stage {stage_number})"
-        rows += queue(dispute, event, rule.roles, headline, now, sides=rule.sides, message=rule.message)
+        rows += queue(dispute, event, notice.roles, headline, now, sides=notice.sides, message=notice.message)
     return rows
 
 

@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "escalation.audit.trail.AuditContextMiddleware",
+    "escalation.web.middleware.PolicyRuntimeMiddleware",
     # Ends the session when the user has signed out everywhere since it began.
     "escalation.accounts.middleware.SessionTokenMiddleware",
     "django_otp.middleware.OTPMiddleware",

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from itertools import groupby
 
 from agencies.models import Role
+from escalation.audit.events import TIMELINE_EVENTS, AuditEventType
 from escalation.audit.models import AuditEvent
 from escalation.deadlines.models import Deadline
 from escalation.disputes.models import Dispute
-from escalation.disputes.worklists import NEAR_WINDOW
 from escalation.notifications.models import Notification
 from escalation.web.display import london_moment
 from policies.vocabulary import DeadlineKind, EntryKind
@@ -115,19 +115,6 @@ ENTRY_TITLES = {
     EntryKind.DECISION: "Decision recorded",
 }
 
-#: Audit events shown on the timeline because nothing else records them; others repeat what is shown.
-AUDITED_STEPS = {
-    "escalation.proposed": "Escalation proposed",
-    "escalation.declined": "Escalation declined",
-    "dispute.resolved": "Resolution recorded",
-    "dispute.closed": "Dispute closed",
-    "dispute.withdrawn": "Dispute withdrawn",
-    "deadline.set": "Deadline set by the chair",
-    "deadline.extended": "Deadline extended",
-    "deadline.paused": "Deadline paused",
-    "deadline.resumed": "Deadline restarted",
-}
-
 
 def _stage_items(dispute: Dispute, names: dict[int, str]) -> list[TimelineItem]:
     items = []
@@ -163,21 +150,22 @@ def _entry_items(dispute: Dispute) -> list[TimelineItem]:
 
 
 def _audit_items(dispute: Dispute) -> list[TimelineItem]:
-    events = AuditEvent.objects.filter(dispute_id_value=dispute.pk, action__in=AUDITED_STEPS).select_related("actor")
+    """The audit events marked `on_timeline` in escalation/audit/events.py: changes nothing else on the page shows."""
+    events = AuditEvent.objects.filter(dispute_id_value=dispute.pk, action__in=TIMELINE_EVENTS).select_related("actor")
     items = []
     for event in events:
+        kind = AuditEventType(event.action)
         after = event.after or {}
         paragraphs = [after["reason"]] if after.get("reason") else []
-        title = AUDITED_STEPS[event.action]
-        if event.action == "escalation.proposed" and after.get("to_stage") is not None:
+        title = kind.label
+        if kind == AuditEventType.ESCALATION_PROPOSED and after.get("to_stage") is not None:
             title = f"Escalation to stage {after['to_stage']} proposed"
-        if event.action.startswith("deadline.") and after.get("due_at"):
+        if kind.startswith("deadline.") and after.get("due_at"):
             due = datetime.datetime.fromisoformat(after["due_at"])
             paragraphs.insert(0, f"Now due {london_moment(due)}.")
         actor = person(event.actor) if event.actor_id else event.actor_label or "the system"
-        items.append(
-            TimelineItem(event.at, title, f"by {actor}", paragraphs, important=event.action == "dispute.withdrawn")
-        )
+        important = kind == AuditEventType.DISPUTE_WITHDRAWN
+        items.append(TimelineItem(event.at, title, f"by {actor}", paragraphs, important=important))
     return items
 
 
@@ -224,7 +212,8 @@ def proposal(dispute: Dispute) -> dict | None:
     """The escalation waiting for approval, if there is one."""
     if dispute.state != "awaiting_approval":
         return None
-    next_stage = dispute.next_stage()
+    later = [stage for stage in dispute.policy_version.stages.all() if stage.number > dispute.current_stage]
+    next_stage = min(later, key=lambda stage: stage.number) if later else None
     return {
         "stage": next_stage,
         "by": person(dispute.escalation_proposed_by),
@@ -246,6 +235,6 @@ def deadline_status(row: Deadline, now: datetime.datetime) -> str:
         return "unset"
     if row.breached_at or row.due_at < now:
         return "overdue"
-    if (row.remind_at and row.remind_at <= now) or row.due_at <= now + NEAR_WINDOW:
+    if (row.remind_at and row.remind_at <= now) or (row.soon_at and row.soon_at <= now):
         return "soon"
     return "running"

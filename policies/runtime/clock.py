@@ -61,3 +61,17 @@ def compute_reminder(
     else:
         remind = calendar.working_days_before(due_at, rule.reminder_lead)
     return remind if remind > anchor_at else None
+
+
+def compute_soon(
+    rule: DeadlineRule, due_at: datetime.datetime | None, calendar: WorkingCalendar, due_soon_working_days: int
+) -> datetime.datetime | None:
+    """From when the deadline shows as due soon: once it falls due within that many working days, counting the
+    day itself (2: from the start of business on the working day before the due day). A calendar-hour rule is
+    due soon that many days of 24 hours before its due moment.
+    """
+    if due_at is None:
+        return None
+    if rule.kind == DeadlineKind.CALENDAR_HOURS:
+        return due_at - datetime.timedelta(days=due_soon_working_days)
+    return calendar.working_days_before(due_at, max(due_soon_working_days - 1, 0))

@@ -112,13 +112,15 @@ def test_a_named_worker_in_the_other_agency_is_told_and_joins_the_dispute(bcssp)
         bcssp.raise_dispute(other_worker=bcssp.outsider)
 
 
-def test_escalation_records_who_approved_and_moves_deadlines(bcssp):
+def test_escalation_records_who_approved_and_moves_deadlines(bcssp, django_capture_on_commit_callbacks):
     dispute = bcssp.raise_dispute(now=london(2026, 3, 2, 10))
     services.propose_escalation(
         dispute=dispute, proposed_by=bcssp.teacher, reason="No reply.", now=london(2026, 3, 3, 9)
     )
     assert Notification.objects.filter(dispute=dispute, event="escalation_proposed", recipient=bcssp.head).exists()
-    services.approve_escalation(dispute=dispute, approver=bcssp.head, now=london(2026, 3, 3, 11))
+    # As on a real commit, the Appendix 2 the approval asks for is drawn once it commits, and its reader told.
+    with django_capture_on_commit_callbacks(execute=True):
+        services.approve_escalation(dispute=dispute, approver=bcssp.head, now=london(2026, 3, 3, 11))
     dispute.refresh_from_db()
     visit = dispute.stage_visits.get(stage_number=2)
     assert visit.approved_by == bcssp.head and visit.entered_by == bcssp.teacher and visit.reason == "No reply."

@@ -157,8 +157,9 @@ def test_a_closed_dispute_offers_nothing_but_its_record(bcssp, client_for):
     assert reverse("dispute-add-entry", args=[dispute.reference]) not in html
 
 
-def test_the_record_pdf_and_each_stored_snapshot_are_linked(tscp, client_for):
-    dispute = tscp.raise_dispute(immediate_harm=True, start_stage=3)
+def test_the_record_pdf_and_each_stored_snapshot_are_linked(tscp, client_for, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):  # the snapshot is drawn once the change commits
+        dispute = tscp.raise_dispute(immediate_harm=True, start_stage=3)
     snapshot = dispute.record_snapshots.get()
     html = page_text(client_for(tscp.business_manager).get(url(dispute)))
     pdf = reverse("dispute-record-pdf", args=[dispute.reference])

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from escalation.audit import trail as audit
+from escalation.audit.events import AuditEventType
 from escalation.disputes import deadline_changes, services
 from escalation.disputes.models import Dispute
 from escalation.disputes.permissions import ActionRefused, allowed_actions, oversight_roles, require
@@ -31,7 +32,7 @@ from policies.calendar import LONDON
 @require_GET
 def detail(request: HttpRequest, reference: str) -> HttpResponse:
     dispute = get_dispute_for(request.user, reference)
-    audit.record(request.user, "dispute.viewed", dispute=dispute)
+    audit.record(request.user, AuditEventType.DISPUTE_VIEWED, dispute=dispute)
     now = timezone.now()
     actions = allowed_actions(request.user, dispute)
     deadlines = dispute_page.open_deadlines(dispute)
