@@ -33,7 +33,14 @@ def get_dispute_for(user, reference: str) -> Dispute:
     dispute = (
         disputes_for(user)
         .select_related(
-            "partnership", "policy_version__policy", "subject", "raising_agency", "other_agency", "raised_by"
+            "partnership",
+            "policy_version__policy",
+            "subject",
+            "raising_agency",
+            "other_agency",
+            "raised_by",
+            "escalation_side",
+            "escalation_proposed_by",
         )
         .prefetch_related("policy_version__stages")
         .filter(reference=reference)

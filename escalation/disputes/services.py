@@ -58,6 +58,7 @@ def _lock(dispute: Dispute) -> Dispute:
     return (
         Dispute.objects.select_for_update()
         .select_related("partnership", "policy_version", "subject", "raising_agency", "other_agency")
+        .prefetch_related("policy_version__stages")
         .get(pk=dispute.pk)
     )
 

@@ -8,11 +8,13 @@ import datetime
 from dataclasses import dataclass, field
 from itertools import groupby
 
+from django.db.models import Prefetch, prefetch_related_objects
+
 from agencies.models import Role
 from escalation.audit.events import TIMELINE_EVENTS, AuditEventType
 from escalation.audit.models import AuditEvent
 from escalation.deadlines.models import Deadline
-from escalation.disputes.models import Dispute
+from escalation.disputes.models import Dispute, StageVisit
 from escalation.notifications.models import Notification
 from escalation.web.display import london_moment
 from policies.vocabulary import DeadlineKind, EntryKind
@@ -85,12 +87,26 @@ def approval_text(stage) -> str:
     )
 
 
+def load_for_page(dispute: Dispute) -> Dispute:
+    """Fetch what the page shows of the dispute in a fixed number of queries: its stage visits (with who moved
+    it) and its deadlines (with their rules), shared by the ladder, the deadline tables and the timeline."""
+    prefetch_related_objects(
+        [dispute],
+        Prefetch("stage_visits", queryset=StageVisit.objects.select_related("entered_by", "approved_by")),
+        Prefetch("deadlines", queryset=Deadline.objects.select_related("rule")),
+    )
+    return dispute
+
+
 def open_deadlines(dispute: Dispute) -> list[Deadline]:
-    return list(dispute.deadlines.filter(closed_at__isnull=True).select_related("rule").order_by("due_at", "pk"))
+    rows = [row for row in dispute.deadlines.all() if row.closed_at is None]
+    return sorted(rows, key=lambda row: (row.due_at is None, row.due_at or row.anchor_at, row.pk))
 
 
 def closed_deadlines(dispute: Dispute) -> list[Deadline]:
-    return list(dispute.deadlines.filter(closed_at__isnull=False).select_related("rule").order_by("closed_at", "pk"))
+    return sorted(
+        (row for row in dispute.deadlines.all() if row.closed_at is not None), key=lambda r: (r.closed_at, r.pk)
+    )
 
 
 def deadline_is_manual_unset(row: Deadline) -> bool:
@@ -118,7 +134,7 @@ ENTRY_TITLES = {
 
 def _stage_items(dispute: Dispute, names: dict[int, str]) -> list[TimelineItem]:
     items = []
-    for index, visit in enumerate(dispute.stage_visits.select_related("entered_by", "approved_by")):
+    for index, visit in enumerate(dispute.stage_visits.all()):
         stage = f"stage {visit.stage_number}: {names.get(visit.stage_number, '')}".rstrip(": ")
         if index == 0:
             title = f"Dispute raised at {stage}"

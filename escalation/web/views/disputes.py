@@ -31,7 +31,7 @@ from policies.calendar import LONDON
 @login_required
 @require_GET
 def detail(request: HttpRequest, reference: str) -> HttpResponse:
-    dispute = get_dispute_for(request.user, reference)
+    dispute = dispute_page.load_for_page(get_dispute_for(request.user, reference))
     audit.record(request.user, AuditEventType.DISPUTE_VIEWED, dispute=dispute)
     now = timezone.now()
     actions = allowed_actions(request.user, dispute)

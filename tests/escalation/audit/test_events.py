@@ -21,7 +21,7 @@ from escalation.deadlines.sweep import sweep
 from escalation.disputes import services
 from escalation.web import dispute_page
 from tests.conftest import build_world, london
-from tests.escalation.test_services import SEEDS, approver_for
+from tests.escalation.disputes.test_services import SEEDS, approver_for
 
 ROOT = Path(__file__).resolve().parents[3]
 

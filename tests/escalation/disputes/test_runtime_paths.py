@@ -93,3 +93,30 @@ def test_a_persons_roles_are_read_once_per_request(bcssp, client_for):
         q["sql"] for q in queries.captured_queries if q["sql"].lstrip().startswith('SELECT "agencies_membership"')
     ]
     assert len(membership_reads) <= 2, membership_reads  # the person's roles, and the navigation's
+
+
+def test_an_approval_reads_the_policys_stages_once(bcssp):
+    dispute = _propose(bcssp)
+    with CaptureQueriesContext(connection) as queries:
+        services.approve_escalation(dispute=dispute, approver=bcssp.head)
+    stage_reads = [q["sql"] for q in queries.captured_queries if 'FROM "policies_stage"' in q["sql"]]
+    assert len(stage_reads) <= 1, stage_reads
+    assert len(queries.captured_queries) <= 40
+
+
+def test_the_dispute_page_asks_the_database_a_small_fixed_number_of_times(bcssp, client_for):
+    dispute = _propose(bcssp)
+    assert len(_queries(client_for(bcssp.head), reverse("dispute", args=[dispute.reference])).captured_queries) <= 25
+
+
+def test_a_policys_own_due_soon_window_decides_when_a_deadline_shows_as_due_soon(bcssp, client_for):
+    version = bcssp.partnership.policy.current_version
+    version.due_soon_working_days = 3
+    version.save(update_fields=["due_soon_working_days"])
+    dispute = bcssp.raise_dispute(now=london(2026, 3, 2, 10))  # stage 1: due Wednesday 4 March, 5pm
+    row = dispute.deadlines.get(rule__name="stage-1")
+    assert row.soon_at == london(2026, 3, 2, 9), "due within 3 working days (Mon, Tue, Wed) from Monday morning"
+    version.due_soon_working_days = 1
+    version.save(update_fields=["due_soon_working_days"])
+    other = bcssp.raise_dispute(now=london(2026, 3, 2, 10))
+    assert other.deadlines.get(rule__name="stage-1").soon_at == london(2026, 3, 4, 9), "due today"

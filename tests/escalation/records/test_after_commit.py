@@ -23,7 +23,7 @@ from escalation.records import render, requirements
 from escalation.records.models import RecordSnapshot
 from tests.auth_helpers import login
 from tests.conftest import build_world, london
-from tests.escalation.test_records import pdf_text
+from tests.escalation.records.test_records import pdf_text
 from tests.web.conftest import messages_of
 
 APPROVED_AT = london(2026, 3, 3, 11)

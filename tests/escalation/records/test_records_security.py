@@ -25,7 +25,7 @@ from escalation.records.models import RecordSnapshot
 from escalation.records.render import RecordRenderingError, html_to_pdf, render_html, render_pdf
 from tests.auth_helpers import login
 from tests.conftest import build_world, london
-from tests.escalation.test_records import embedded_files, page_texts, pdf_text, save_page_images
+from tests.escalation.records.test_records import embedded_files, page_texts, pdf_text, save_page_images
 
 PASSWD = Path("/etc/passwd")
 A4_WIDTH_PT = 595.28
