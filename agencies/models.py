@@ -4,6 +4,7 @@ import datetime
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class Nation(models.TextChoices):
@@ -32,6 +33,8 @@ class Role(models.TextChoices):
     SENIOR_MANAGER = "senior_manager", "Senior manager"
     DIRECTOR = "director", "Director"
     DSL = "dsl", "Designated safeguarding lead"
+    COMMITTEE_CHAIR = "committee_chair", "Committee chair (the setting's own)"
+    NOMINATED_REPRESENTATIVE = "nominated_representative", "Nominated partnership representative"
     DESIGNATED_NURSE = "designated_nurse", "Designated nurse"
     CP_CHAIR = "cp_chair", "Child protection chair"
     IRO = "iro", "Independent reviewing officer"
@@ -42,6 +45,24 @@ class Role(models.TextChoices):
 
 #: Roles held for the whole partnership rather than for one agency in it.
 PARTNERSHIP_ROLES = frozenset({Role.BUSINESS_MANAGER, Role.CHAIR, Role.ADMIN})
+
+
+class Office(models.TextChoices):
+    """A post held for the whole partnership by someone outside the two disputing agencies.
+
+    A policy names the office ("the CP chair and/or the IRO must be notified"); the partnership says who holds it.
+    """
+
+    CP_CHAIR = "cp_chair", "Child protection chair"
+    IRO = "iro", "Independent reviewing officer"
+    DESIGNATED_NURSE = "designated_nurse", "Designated nurse"
+    DIRECTOR_CHILDRENS_SERVICES = "director_childrens_services", "Director of children's services"
+    DIRECTOR_ADULT_SOCIAL_CARE = "director_adult_social_care", "Director of adult social care"
+    INDEPENDENT_CHAIR = "independent_chair", "Independent chair, commissioner or panel convenor"
+
+
+#: Every office's name, as a policy writes it.
+OFFICES = frozenset(Office.values)
 
 
 class Partnership(models.Model):
@@ -127,3 +148,23 @@ class Membership(models.Model):
     @property
     def partnership(self) -> Partnership:
         return self.agency.partnership
+
+
+class OfficeHolder(models.Model):
+    """Someone who holds a partnership office. An office may have several holders (e.g. a team of IROs)."""
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="office_holders")
+    office = models.CharField(max_length=40, choices=Office.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="offices_held")
+    since = models.DateField(default=timezone.localdate)
+    note = models.CharField(max_length=200, blank=True, help_text="E.g. which service they sit in. No case details.")
+
+    class Meta:
+        ordering = ["office", "since"]
+        constraints = [
+            models.UniqueConstraint(fields=["partnership", "office", "user"], name="one_holding_per_office_and_person")
+        ]
+        indexes = [models.Index(fields=["partnership", "office"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_office_display()}, {self.partnership}"

@@ -3,6 +3,7 @@
 Import models from their own capability (`escalation.disputes.models`, ...), not from here.
 """
 
+from escalation.access.models import DisputeAccess
 from escalation.audit.models import AuditEvent
 from escalation.deadlines.models import Deadline
 from escalation.disputes.models import (
@@ -22,6 +23,7 @@ __all__ = [
     "AuditEvent",
     "Deadline",
     "Dispute",
+    "DisputeAccess",
     "Notification",
     "Outcome",
     "Participant",

@@ -12,7 +12,8 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
-from agencies.models import Agency, ClosureDay, Membership, Partnership, Role
+from agencies.models import Agency, ClosureDay, Membership, OfficeHolder, Partnership, Role
+from escalation.access.services import add_office_holder, change_office_holder, remove_office_holder
 from escalation.disputes.deadline_changes import (
     CALENDAR_SETTINGS,
     add_closure_day,
@@ -284,6 +285,81 @@ class ClosureDayAdmin(PartnershipScopedAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "partnership":
             kwargs["queryset"] = self.scoped_partnerships(request)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+def user_choices(request: HttpRequest) -> QuerySet:
+    """The accounts a partnership admin may name: people already in their partnerships (as a member or an office
+    holder) and new accounts in no partnership yet. Superusers may name anyone."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects.all()
+    if request.user.is_superuser:
+        return users.order_by("username")
+    mine = admin_partnership_ids(request)
+    return (
+        users.filter(
+            Q(memberships__agency__partnership__in=mine)
+            | Q(offices_held__partnership__in=mine)
+            | Q(memberships__isnull=True, offices_held__isnull=True),
+            is_superuser=False,
+        )
+        .distinct()
+        .order_by("username")
+    )
+
+
+@admin.register(OfficeHolder)
+class OfficeHolderAdmin(PartnershipScopedAdmin):
+    """Who holds each partnership office (the CP chair, the designated nurse, ...): people outside the two
+    agencies of a dispute whom a policy rule may bring in. Each change goes through an audited service."""
+
+    list_display = ["office", "user", "since", "note", "partnership"]
+    list_filter = ["office", ("partnership", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["user__username", "user__first_name", "user__last_name"]
+    list_select_related = ["user", "partnership"]
+    fields = ["partnership", "office", "user", "since", "note"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A holding belongs to its partnership: one elsewhere is removed here and added there.
+        return ["partnership"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        now = timezone.now()
+        if change:
+            change_office_holder(
+                holder=obj,
+                office=obj.office,
+                user=obj.user,
+                since=obj.since,
+                note=obj.note,
+                changed_by=request.user,
+                now=now,
+            )
+        else:
+            obj.pk = add_office_holder(
+                partnership=obj.partnership,
+                office=obj.office,
+                user=obj.user,
+                since=obj.since,
+                note=obj.note,
+                added_by=request.user,
+                now=now,
+            ).pk
+
+    def delete_model(self, request, obj):
+        remove_office_holder(holder=obj, removed_by=request.user, now=timezone.now())
+
+    def delete_queryset(self, request, queryset):
+        now = timezone.now()
+        for holder in queryset:
+            remove_office_holder(holder=holder, removed_by=request.user, now=now)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "partnership":
+            kwargs["queryset"] = self.scoped_partnerships(request)
+        elif db_field.name == "user":
+            kwargs["queryset"] = user_choices(request)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 

@@ -64,11 +64,17 @@ class AuditEventType(StrEnum):
     ACCOUNT_TWO_FACTOR_RESET = "account.two_factor_reset"
     # Policies
     POLICY_VERSION_CREATED = "policy.version_created"
+    POLICY_SCENARIO_TRIED = "policy.scenario_tried"
     # A partnership's calendar
     CALENDAR_CHANGED = "partnership.calendar_changed"
     CLOSURE_DAY_ADDED = "closure_day.added"
     CLOSURE_DAY_CHANGED = "closure_day.changed"
     CLOSURE_DAY_REMOVED = "closure_day.removed"
+    # Partnership offices, and the people a rule brings in
+    OFFICE_HOLDER_ADDED = "office.holder_added"
+    OFFICE_HOLDER_CHANGED = "office.holder_changed"
+    OFFICE_HOLDER_REMOVED = "office.holder_removed"
+    DISPUTE_ACCESS_GRANTED = "dispute.access_granted"
 
     @property
     def description(self) -> EventDescription:
@@ -128,6 +134,13 @@ CALENDAR_SETTINGS = {
 }
 CLOSURE_DAY = {"date": "the day closed (ISO 8601)", "reason": "why it is closed, or empty"}
 DEADLINES_MOVED = {"deadlines_moved": "how many open deadlines of open disputes moved"}
+OFFICE_HOLDING = {
+    "office": "the partnership office (cp_chair, iro, designated_nurse, ...)",
+    "user_id": "the id of the person who holds it",
+    "username": "their username",
+    "since": "since when they hold it (ISO 8601 date)",
+    "note": "the admin's note on the holding, or empty",
+}
 
 DESCRIPTIONS: dict[AuditEventType, EventDescription] = {
     AuditEventType.DISPUTE_RAISED: EventDescription("Dispute raised", after=DISPUTE_STATE),
@@ -276,6 +289,15 @@ DESCRIPTIONS: dict[AuditEventType, EventDescription] = {
             "content_hash": "the hash of the version's content",
         },
     ),
+    AuditEventType.POLICY_SCENARIO_TRIED: EventDescription(
+        "Scenario tried on a policy (nothing kept)",
+        after={
+            "policy": "the policy's slug",
+            "version": "the version number played",
+            "steps": "how many steps the scenario has",
+            "lines": "how many lines the run gave",
+        },
+    ),
     AuditEventType.CALENDAR_CHANGED: EventDescription(
         "Partnership calendar changed",
         before=CALENDAR_SETTINGS,
@@ -288,6 +310,20 @@ DESCRIPTIONS: dict[AuditEventType, EventDescription] = {
     ),
     AuditEventType.CLOSURE_DAY_REMOVED: EventDescription(
         "Closure day removed", before=CLOSURE_DAY, after=DEADLINES_MOVED
+    ),
+    AuditEventType.OFFICE_HOLDER_ADDED: EventDescription("Office holder added", after=OFFICE_HOLDING),
+    AuditEventType.OFFICE_HOLDER_CHANGED: EventDescription(
+        "Office holder changed", before=OFFICE_HOLDING, after=OFFICE_HOLDING
+    ),
+    AuditEventType.OFFICE_HOLDER_REMOVED: EventDescription("Office holder removed", before=OFFICE_HOLDING),
+    AuditEventType.DISPUTE_ACCESS_GRANTED: EventDescription(
+        "Brought in by a policy rule and given access",
+        after={
+            "user_id": "the id of the person given access",
+            "username": "their username",
+            "office": "the office (or role) the rule named them by",
+            "reason": "what brought them in (the notification's headline)",
+        },
     ),
 }
 

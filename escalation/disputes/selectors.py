@@ -1,13 +1,16 @@
 """Every read of disputes goes through here, and so through the one access rule.
 
-A user sees a dispute when they hold any role in either agency party to it, or when they are the
-business manager or chair of its partnership. Anyone else is told the dispute does not exist (404).
+A user sees a dispute when they hold any role in either agency party to it, when they are the
+business manager or chair of its partnership, or when a rule of its policy brought them in (a partnership
+office holder told about it, e.g. a child protection chair told at stage 2): from the moment they were told,
+through a `DisputeAccess` row. Anyone else, and any inactive user, is told the dispute does not exist (404).
 """
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from agencies.models import Membership, Role
+from escalation.access.models import DisputeAccess
 from escalation.disputes.models import Dispute
 
 OVERSIGHT_ROLES = (Role.BUSINESS_MANAGER, Role.CHAIR)
@@ -18,7 +21,13 @@ def visible_disputes_q(user) -> Q:
         return Q(pk__in=[])
     agencies = Membership.objects.filter(user=user).values("agency_id")
     overseen = Membership.objects.filter(user=user, role__in=OVERSIGHT_ROLES).values("agency__partnership_id")
-    return Q(raising_agency_id__in=agencies) | Q(other_agency_id__in=agencies) | Q(partnership_id__in=overseen)
+    brought_in = DisputeAccess.objects.filter(user=user).values("dispute_id")
+    return (
+        Q(raising_agency_id__in=agencies)
+        | Q(other_agency_id__in=agencies)
+        | Q(partnership_id__in=overseen)
+        | Q(pk__in=brought_in)
+    )
 
 
 def disputes_for(user) -> QuerySet[Dispute]:

@@ -1,8 +1,10 @@
 """The notifications outbox: rows written in the same transaction as the change that causes them.
 
 Recipients are found by role, never by name. A role that nobody in the agency holds is reported to
-the partnership's business manager rather than dropped. Headlines and messages carry no personal
-data: they may go by e-mail, and the details are behind sign-in.
+the partnership's business manager rather than dropped. A name that is a partnership office (the CP chair,
+the designated nurse, ...) means that office's holders in the dispute's partnership, never someone inside the
+two agencies; each holder told is given access to the dispute, so they can open what they were sent.
+Headlines and messages carry no personal data: they may go by e-mail, and the details are behind sign-in.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from agencies.models import PARTNERSHIP_ROLES, Membership, Role
+from agencies.models import PARTNERSHIP_ROLES, Membership, Office, Role
+from escalation.access.services import grant_access, is_office, office_holders
 from escalation.notifications.models import Notification
 from policies.loading import notice_rules_of
 from policies.runtime.conditions import facts_of
@@ -49,6 +52,12 @@ def recipients(dispute: Dispute, roles: Iterable[str], sides: str = Side.BOTH) -
     found: list[tuple] = []
     unfilled: list[str] = []
     for role in roles:
+        if is_office(role):
+            holders = office_holders(partnership=dispute.partnership, office=role)
+            if not holders:
+                unfilled.append(f"{Office(role).label} for the partnership")
+            found += [(user, role) for user in holders]
+            continue
         if role in PARTNERSHIP_ROLES:
             members = Membership.objects.filter(agency__partnership=dispute.partnership, role=role)
             places = [("the partnership", members)]
@@ -84,11 +93,15 @@ def queue(
     """Write outbox rows for everyone holding the roles; report roles nobody holds.
 
     With `any_of`, the roles are alternatives: a gap is reported only when nobody holds any of them.
+    An office holder told is brought in: from now on they may open the dispute (`grant_access`, audited).
     """
     people, unfilled = recipients(dispute, roles, sides)
     if any_of and people:
         unfilled = []
     excluded = {user.pk for user in exclude}
+    for user, role in people:
+        if is_office(role) and user.pk not in excluded:
+            grant_access(dispute=dispute, user=user, reason=headline, office=role, now=now)
     rows = [
         Notification(
             dispute=dispute,

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from escalation.access.services import accesses_of
 from escalation.audit import trail as audit
 from escalation.audit.events import AuditEventType
 from escalation.disputes import deadline_changes, services
@@ -53,6 +54,7 @@ def detail(request: HttpRequest, reference: str) -> HttpResponse:
             "past_deadlines": dispute_page.closed_deadlines(dispute),
             "timeline": dispute_page.timeline(dispute),
             "participants": dispute.participants.select_related("agency"),
+            "brought_in": accesses_of(dispute),
             "proposal": dispute_page.proposal(dispute),
             "outcome": getattr(dispute, "outcome", None),
             "snapshots": dispute.record_snapshots.defer("pdf").order_by("produced_at", "pk"),

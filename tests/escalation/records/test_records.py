@@ -19,7 +19,7 @@ from django.db import transaction
 from django.urls import reverse
 from pypdf import PdfReader
 
-from agencies.models import Membership, Role
+from agencies.models import Office, OfficeHolder, Role
 from escalation.audit.models import AuditEvent
 from escalation.disputes import services
 from escalation.disputes.models import StageVisit
@@ -33,6 +33,7 @@ from policies.calendar import LONDON
 from policies.vocabulary import DisputeState, Event
 from tests.auth_helpers import login
 from tests.conftest import build_world, london
+from tests.factories import UserFactory
 
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts" / "records"
 SUBJECT = {
@@ -433,9 +434,9 @@ def test_one_snapshot_serves_the_business_manager_and_the_designated_nurse_for_a
     world = build_world("bcssp", "HLT")
     world.social_care.is_health = True
     world.social_care.save()
-    nurse = Membership.objects.create(
-        user=world.team_manager, agency=world.social_care, role=Role.DESIGNATED_NURSE
-    ).user
+    # The designated nurse (CCG/ICB) holds a partnership office, outside the two agencies.
+    nurse = UserFactory(username="hlt-nurse")
+    OfficeHolder.objects.create(partnership=world.partnership, office=Office.DESIGNATED_NURSE, user=nurse)
     dispute = world.raise_dispute(now=london(2026, 3, 2, 10))
     services.propose_escalation(dispute=dispute, proposed_by=world.teacher, reason="No reply.", now=london(2026, 3, 3))
     with committed():
