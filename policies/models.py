@@ -7,12 +7,13 @@ loading a changed file makes a new version.
 from dataclasses import dataclass
 from functools import cached_property
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from agencies.models import Role
 from policies import defaults
-from policies.vocabulary import Anchor, Condition, DeadlineKind, Event, MetBy, Side
+from policies.vocabulary import Anchor, Condition, DeadlineKind, Event, MetBy, PublicationStatus, Side, Strength
 
 
 def category_labels(categories: list) -> dict[str, str]:
@@ -55,6 +56,16 @@ class PolicyVersion(models.Model):
     content_hash = models.CharField(max_length=64, help_text="Of the loaded document; same file, same version.")
     document = models.JSONField(help_text="The policy exactly as loaded, for export.")
     loaded_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(
+        max_length=10,
+        choices=PublicationStatus.choices,
+        default=PublicationStatus.PUBLISHED,
+        help_text="Only a published version governs new disputes; a draft can be tried in the simulator.",
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     subjects = models.JSONField(default=list, help_text='Whom it covers: ["child"], ["child", "adult"].')
     categories = models.JSONField(default=list, help_text='What disputes can be about: [{"key": ..., "label": ...}].')
     start_stage = models.PositiveSmallIntegerField(default=1)
@@ -156,6 +167,14 @@ class Stage(models.Model):
     approver_roles = models.JSONField(default=list, help_text="Roles that may approve entry.")
     binding = models.BooleanField(default=False, help_text="Its outcome is final and binding.")
     pre_escalation = models.BooleanField(default=False, help_text="Guidance before a dispute is raised.")
+    sides = models.CharField(
+        max_length=10, choices=Side.choices, default=Side.BOTH, help_text="One side only: a setting's internal stage."
+    )
+    actors = models.JSONField(default=dict, help_text='Roles acting for each side: {"raising": [...], "other": [...]}.')
+    outcome_roles = models.JSONField(default=list, help_text="Roles or offices that may record the outcome.")
+    decision_maker = models.JSONField(null=True, blank=True, help_text="Who alone records a binding outcome.")
+    confirm_both_sides = models.BooleanField(default=False, help_text="A resolution needs both sides to confirm.")
+    basis = models.JSONField(null=True, blank=True, help_text="Where it comes from: policy (quote), reading, default.")
 
     class Meta:
         ordering = ["version", "number"]
@@ -194,6 +213,13 @@ class DeadlineRule(models.Model):
     )
     remind_roles = models.JSONField(default=list)
     breach_roles = models.JSONField(default=list)
+    remind_to = models.JSONField(default=list, help_text="Whom to remind, by their part in the dispute.")
+    breach_to = models.JSONField(default=list, help_text="Whom to tell on a breach, by their part in the dispute.")
+    strength = models.CharField(max_length=10, choices=Strength.choices, default=Strength.RULE)
+    able_roles = models.JSONField(default=list, help_text="Who is able to take the required action.")
+    escalate_on_breach = models.JSONField(default=list, help_text="Roles that may move the dispute on a breach.")
+    basis = models.JSONField(null=True, blank=True)
+    length_basis = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["version", "first_stage", "name"]
@@ -219,12 +245,14 @@ class DeadlineRule(models.Model):
 
 class NotificationRule(models.Model):
     version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="notification_rules")
-    event = models.CharField(max_length=20, choices=Event.choices)
+    event = models.CharField(max_length=30, choices=Event.choices)
     stages = models.JSONField(default=list, help_text="Stage numbers it applies to; empty means every stage.")
     roles = models.JSONField(default=list)
     sides = models.CharField(max_length=10, choices=Side.choices, default=Side.BOTH)
     condition = models.CharField(max_length=30, choices=Condition.choices, default=Condition.ALWAYS)
     message = models.CharField(max_length=300, blank=True, help_text="What the recipient is asked to do.")
+    recipients = models.JSONField(default=list, help_text="Whom to tell, by their part in the dispute.")
+    basis = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["version", "event", "id"]
@@ -236,14 +264,12 @@ class NotificationRule(models.Model):
 class FormRequirement(models.Model):
     version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="form_requirements")
     form = models.CharField(max_length=30, help_text="The version's record form: templates/records/<form>.html.")
-    event = models.CharField(
-        max_length=20,
-        choices=[(Event.STAGE_ENTERED, "Stage entered"), (Event.RESOLVED_AT_STAGE, "Resolved at stage")],
-        default=Event.STAGE_ENTERED,
-    )
+    event = models.CharField(max_length=30, choices=Event.choices, default=Event.STAGE_ENTERED)
     stage = models.PositiveSmallIntegerField()
     recipient_role = models.CharField(max_length=30, choices=Role.choices, default=Role.BUSINESS_MANAGER)
     condition = models.CharField(max_length=30, choices=Condition.choices, default=Condition.ALWAYS)
+    recipients = models.JSONField(default=list, help_text="Whom to send it to, by their part in the dispute.")
+    basis = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["version", "stage"]

@@ -14,12 +14,15 @@ from django.template import TemplateDoesNotExist, TemplateSyntaxError
 from django.template.loader import get_template
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator, model_validator
 
-from agencies.models import Role
+from agencies.models import Office, Role
 from policies import defaults
-from policies.vocabulary import Anchor, Condition, DeadlineKind, Event, MetBy, Side
+from policies.vocabulary import Anchor, Basis, Condition, DeadlineKind, Event, MetBy, Side, Strength
 
 RoleName = Literal[tuple(Role.values)]  # type: ignore[valid-type]
+OfficeName = Literal[tuple(Office.values)]  # type: ignore[valid-type]
 ConditionName = Literal[tuple(Condition.values)]  # type: ignore[valid-type]
+SideName = Literal[tuple(Side.values)]  # type: ignore[valid-type]
+EventName = Literal[tuple(Event.values)]  # type: ignore[valid-type]
 #: A record form's template: templates/records/<key>.html, the key short enough to name a stored record.
 RECORD_TEMPLATE = re.compile(r"^records/(?P<key>[a-z0-9_]{1,30})\.html$")
 
@@ -32,6 +35,89 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+class BasisSpec(Strict):
+    """Where a stage, rule, recipient, form or length comes from. `policy`: the document says it (give the quote
+    and where it is, e.g. "line 66" or "section 3.2"); `reading` or `partnership_default`: say why in `note`."""
+
+    kind: Literal[tuple(Basis.values)]  # type: ignore[valid-type]
+    quote: str = Field(default="", max_length=2000)
+    where: str = Field(default="", max_length=200)
+    note: str = Field(default="", max_length=2000)
+
+    @model_validator(mode="after")
+    def _evidence(self) -> "BasisSpec":
+        if self.kind == Basis.POLICY and not (self.quote and self.where):
+            raise ValueError("a basis in the policy gives its quote and where it is (quote, where)")
+        if self.kind != Basis.POLICY and not self.note:
+            raise ValueError(f"a basis of {self.kind} says why in a note")
+        return self
+
+
+class RecipientSpec(Strict):
+    """Someone a rule tells, by their part in the dispute: exactly one of
+    `raiser` (the worker who raised it), `stage_actors` (the current stage's actors on the raising side, the
+    other side or both), `role` (a role on `sides`; a partnership role such as business_manager is the
+    partnership's), `office` (a partnership office holder, outside the two agencies) or `any_of` (alternatives:
+    telling whoever holds any is enough; a gap is reported only when none is held). In a list, a bare word is a
+    shorthand: "raiser", a role name or an office name."""
+
+    raiser: bool = False
+    stage_actors: SideName | None = None
+    role: RoleName | None = None
+    sides: SideName = "both"
+    office: OfficeName | None = None
+    any_of: list["RecipientSpec"] | None = None
+    basis: BasisSpec | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if value == "raiser":
+                return {"raiser": True}
+            if value in Office.values:
+                return {"office": value}
+            if value in Role.values:
+                return {"role": value}
+            raise ValueError(f"{value!r} is not 'raiser', a role or an office")
+        return value
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> "RecipientSpec":
+        given = [self.raiser, self.stage_actors is not None, self.role is not None, self.office is not None]
+        given.append(self.any_of is not None)
+        if sum(bool(g) for g in given) != 1:
+            raise ValueError("give exactly one of raiser, stage_actors, role, office or any_of")
+        if self.any_of is not None and len(self.any_of) < 2:
+            raise ValueError("any_of lists at least two alternatives")
+        return self
+
+    def stored(self) -> dict[str, Any]:
+        """The plain form kept on the rule's row and read by the runtime."""
+        basis = self.basis.model_dump() if self.basis else None
+        if self.raiser:
+            return {"kind": "raiser", "basis": basis}
+        if self.stage_actors is not None:
+            return {"kind": "stage_actors", "sides": self.stage_actors, "basis": basis}
+        if self.role is not None:
+            return {"kind": "role", "role": self.role, "sides": self.sides, "basis": basis}
+        if self.office is not None:
+            return {"kind": "office", "office": self.office, "basis": basis}
+        return {"kind": "any_of", "of": [r.stored() for r in self.any_of or []], "basis": basis}
+
+
+def role_recipients(roles: list[str], sides: str = "both") -> list[dict[str, Any]]:
+    """The stored form of a plain list of roles (the older way of naming recipients)."""
+    return [{"kind": "role", "role": role, "sides": sides, "basis": None} for role in roles]
+
+
+class ActorsSpec(Strict):
+    """Which roles act for each side at a stage (empty: the stage's approvers, or practitioners)."""
+
+    raising: list[RoleName] = Field(default_factory=list)
+    other: list[RoleName] = Field(default_factory=list)
+
+
 class StageSpec(Strict):
     number: StrictInt = Field(ge=0, le=32767)
     name: str = Field(min_length=1, max_length=200)
@@ -42,6 +128,23 @@ class StageSpec(Strict):
     approver_roles: list[RoleName] = Field(default_factory=lambda: ["manager", "senior_manager", "director", "dsl"])
     binding: bool = False
     pre_escalation: bool = False
+    # Which sides take part: both, or one only (a setting's own internal stage).
+    sides: SideName = "both"
+    actors: ActorsSpec = Field(default_factory=ActorsSpec)
+    # Who may record the stage's outcome (empty: anyone on either side, or the partnership's staff).
+    outcome_roles: list[RoleName | OfficeName] = Field(default_factory=list)
+    # A binding outcome is recorded by this decision-maker alone (a role or an office).
+    decision_maker: RecipientSpec | None = None
+    # A resolution counts once both sides have confirmed it.
+    confirm_both_sides: bool = False
+    basis: BasisSpec | None = None
+
+    @model_validator(mode="after")
+    def _binding_has_a_decision_maker(self) -> "StageSpec":
+        maker = self.decision_maker
+        if maker is not None and (maker.raiser or maker.stage_actors is not None):
+            raise ValueError("decision_maker: name a role or an office, not a part in the dispute")
+        return self
 
 
 class DeadlineRuleSpec(Strict):
@@ -55,8 +158,17 @@ class DeadlineRuleSpec(Strict):
     met_by: Literal[tuple(MetBy.values)] = "leaving_stages"  # type: ignore[valid-type]
     reminder_lead: StrictInt = Field(default=1, ge=0, le=32767)
     breach_event: Literal["deadline_breached", "no_response"] = "deadline_breached"
-    remind: list[RoleName] = Field(default_factory=list)
-    on_breach: list[RoleName] = Field(default_factory=list)
+    remind: list[RecipientSpec] = Field(default_factory=list)
+    on_breach: list[RecipientSpec] = Field(default_factory=list)
+    # A rule is breached and told; a guide is shown and reminded, never breached.
+    strength: Literal[tuple(Strength.values)] = "rule"  # type: ignore[valid-type]
+    # With met_by required_action: the roles able to take the action (empty: anyone on the other side, or a
+    # manager on either side; never the raiser).
+    able_roles: list[RoleName | OfficeName] = Field(default_factory=list)
+    # Who may move the dispute on when the rule is breached (e.g. the business manager on no response).
+    escalate_on_breach: list[RoleName] = Field(default_factory=list)
+    basis: BasisSpec | None = None
+    length_basis: BasisSpec | None = None
 
     @field_validator("stages")
     @classmethod
@@ -80,24 +192,48 @@ class DeadlineRuleSpec(Strict):
             raise ValueError(f"length: a {self.kind} deadline needs a length (or partnership_default)")
         if self.kind == "calendar_hours" and self.length == "partnership_default":
             raise ValueError("length: the partnership default is in working days, not calendar hours")
+        if self.able_roles and self.met_by != "required_action":
+            raise ValueError("able_roles: only a rule met by the required action names who is able to take it")
         return self
 
 
 class NotificationRuleSpec(Strict):
-    event: Literal[tuple(Event.values)]  # type: ignore[valid-type]
+    """Tell people when something happens. `stages`: the stages it applies to (empty: every stage); for
+    `stage_reached` a dispute that starts above a listed stage has reached it too. Name whom to tell with `to`
+    (recipients by their part in the dispute), or with `roles` and `sides` (the older, shorter way)."""
+
+    event: EventName
     stages: list[StrictInt] = Field(default_factory=list)
-    roles: list[RoleName] = Field(min_length=1)
-    sides: Literal[tuple(Side.values)] = "both"  # type: ignore[valid-type]
+    roles: list[RoleName] = Field(default_factory=list)
+    sides: SideName = "both"
+    to: list[RecipientSpec] = Field(default_factory=list)
     condition: ConditionName = "always"
     message: str = Field(default="", max_length=300)
+    basis: BasisSpec | None = None
+
+    @model_validator(mode="after")
+    def _someone(self) -> "NotificationRuleSpec":
+        if not self.roles and not self.to:
+            raise ValueError("name whom to tell: to (recipients) or roles")
+        return self
+
+    def recipients(self) -> list[dict[str, Any]]:
+        return role_recipients(self.roles, self.sides) + [r.stored() for r in self.to]
 
 
 class FormRequirementSpec(Strict):
+    """A written record the policy asks for: on a trigger at a stage, sent to `recipient` or to `to`."""
+
     form: str | None = None  # The policy's record form (its key), which is also the default.
     stage: StrictInt
-    event: Literal["stage_entered", "resolved_at_stage"] = "stage_entered"
+    event: EventName = "stage_entered"
     recipient: RoleName = "business_manager"
+    to: list[RecipientSpec] = Field(default_factory=list)
     condition: ConditionName = "always"
+    basis: BasisSpec | None = None
+
+    def recipients(self) -> list[dict[str, Any]]:
+        return [r.stored() for r in self.to] if self.to else role_recipients([self.recipient])
 
 
 class FinalStageSpec(Strict):

@@ -6,7 +6,7 @@ import yaml
 from django.db import transaction
 
 from policies.models import DeadlineRule, FormRequirement, NotificationRule, Policy, PolicyVersion, Stage
-from policies.schema import PolicySpec, content_hash, parse_policy
+from policies.schema import BasisSpec, PolicySpec, StageSpec, content_hash, parse_policy
 
 SEED_DIR = Path(__file__).resolve().parent / "seed"
 
@@ -51,7 +51,7 @@ def load_policy(spec: PolicySpec, source_file: str = "") -> tuple[PolicyVersion,
         urgent_route_heading=spec.immediate_harm.route_heading,
         urgent_route_text=spec.immediate_harm.route_text,
     )
-    Stage.objects.bulk_create(Stage(version=version, **stage.model_dump()) for stage in spec.stages)
+    Stage.objects.bulk_create(_stage(version, stage) for stage in spec.stages)
     DeadlineRule.objects.bulk_create(
         DeadlineRule(
             version=version,
@@ -67,13 +67,31 @@ def load_policy(spec: PolicySpec, source_file: str = "") -> tuple[PolicyVersion,
             met_by=rule.met_by,
             reminder_lead=rule.reminder_lead,
             breach_event=rule.breach_event,
-            remind_roles=rule.remind,
-            breach_roles=rule.on_breach,
+            remind_roles=[r.role for r in rule.remind if r.role],
+            breach_roles=[r.role for r in rule.on_breach if r.role],
+            remind_to=[r.stored() for r in rule.remind],
+            breach_to=[r.stored() for r in rule.on_breach],
+            strength=rule.strength,
+            able_roles=rule.able_roles,
+            escalate_on_breach=rule.escalate_on_breach,
+            basis=_basis(rule.basis),
+            length_basis=_basis(rule.length_basis),
         )
         for rule in spec.deadline_rules
     )
     NotificationRule.objects.bulk_create(
-        NotificationRule(version=version, **rule.model_dump()) for rule in spec.notification_rules
+        NotificationRule(
+            version=version,
+            event=rule.event,
+            stages=rule.stages,
+            roles=rule.roles,
+            sides=rule.sides,
+            condition=rule.condition,
+            message=rule.message,
+            recipients=rule.recipients(),
+            basis=_basis(rule.basis),
+        )
+        for rule in spec.notification_rules
     )
     FormRequirement.objects.bulk_create(
         FormRequirement(
@@ -83,10 +101,37 @@ def load_policy(spec: PolicySpec, source_file: str = "") -> tuple[PolicyVersion,
             event=form.event,
             recipient_role=form.recipient,
             condition=form.condition,
+            recipients=form.recipients(),
+            basis=_basis(form.basis),
         )
         for form in spec.form_requirements
     )
     return version, True
+
+
+def _basis(basis: BasisSpec | None) -> dict | None:
+    return basis.model_dump() if basis else None
+
+
+def _stage(version: PolicyVersion, stage: StageSpec) -> Stage:
+    return Stage(
+        version=version,
+        number=stage.number,
+        name=stage.name,
+        raising_side=stage.raising_side,
+        other_side=stage.other_side,
+        guidance=stage.guidance,
+        approval_required=stage.approval_required,
+        approver_roles=stage.approver_roles,
+        binding=stage.binding,
+        pre_escalation=stage.pre_escalation,
+        sides=stage.sides,
+        actors=stage.actors.model_dump(),
+        outcome_roles=stage.outcome_roles,
+        decision_maker=stage.decision_maker.stored() if stage.decision_maker else None,
+        confirm_both_sides=stage.confirm_both_sides,
+        basis=_basis(stage.basis),
+    )
 
 
 def load_policy_text(text: str, source: str) -> tuple[PolicyVersion, bool]:

@@ -24,6 +24,9 @@ class Deadline(models.Model):
     )
     extended_days = models.PositiveSmallIntegerField(default=0)
     manual_due_at = models.DateTimeField(null=True, blank=True)
+    shortened_due_at = models.DateTimeField(
+        null=True, blank=True, help_text="An earlier due moment set to protect the subject (never later than due)."
+    )
     paused_at = models.DateTimeField(null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)
     breached_at = models.DateTimeField(null=True, blank=True)

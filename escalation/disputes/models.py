@@ -49,6 +49,15 @@ class Dispute(ConcurrentTransitionMixin, models.Model):
     description = models.TextField("what the disagreement is about")
     attempts_so_far = models.TextField("what has been tried so far", blank=True)
     immediate_harm = models.BooleanField("risk of immediate harm", default=False)
+    immediate_harm_flagged_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a risk of immediate harm was flagged (at raising or later)."
+    )
+    concern_outset = models.DateField(
+        "date the concern was first considered",
+        null=True,
+        blank=True,
+        help_text="Given by the raiser; not after raising. Clocks that run from the outset start here.",
+    )
     raised_at = models.DateTimeField()
     current_stage = models.PositiveSmallIntegerField()
     state = FSMField(default=DisputeState.RAISED, choices=DisputeState.choices, protected=True)
@@ -208,6 +217,15 @@ class Outcome(models.Model):
     outstanding_actions = models.TextField(blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField()
+    binding = models.BooleanField(default=False, help_text="Recorded by the final stage's decision-maker.")
+    raising_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    raising_confirmed_at = models.DateTimeField(null=True, blank=True)
+    other_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    other_confirmed_at = models.DateTimeField(null=True, blank=True)
 
 
 class WaitingOn(models.Model):

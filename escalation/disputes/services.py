@@ -185,6 +185,7 @@ def raise_dispute(
         description=description,
         attempts_so_far=attempts_so_far,
         immediate_harm=immediate_harm,
+        immediate_harm_flagged_at=now if immediate_harm else None,
         raised_at=now,
         current_stage=stage_number,
     )

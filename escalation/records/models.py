@@ -26,7 +26,7 @@ class RecordSnapshot(models.Model):
     produced_at = models.DateTimeField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     #: The dispute's state at `produced_at`, for the record's status line; the dispute row keeps only its present one.
-    dispute_state = models.CharField(max_length=20, choices=DisputeState.choices, blank=True)
+    dispute_state = models.CharField(max_length=30, choices=DisputeState.choices, blank=True)
     #: The roles told once the record is ready (or that it could not be produced), decided when it was asked for.
     recipient_roles = models.JSONField(default=list, blank=True)
     pdf = models.BinaryField(null=True, blank=True)

@@ -152,7 +152,7 @@ BAD_FILES = {
     ),
     "notification with no roles": (
         variant(lambda d: d["notification_rules"][0].update(roles=[])),
-        ["notification_rules.0.roles"],
+        ["notification_rules.0: name whom to tell"],
     ),
     "notification for a stage that does not exist": (
         variant(lambda d: d["notification_rules"][0].update(stages=[7])),

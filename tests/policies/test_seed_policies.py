@@ -196,7 +196,7 @@ def test_bcssp_action_within_24_hours_when_there_is_a_risk_of_immediate_harm():
     assert rule.stages == [1, 2, 3, 4]
     assert rule.anchor == "raised"
     assert rule.met_by == "action_recorded"
-    assert "business_manager" in rule.on_breach
+    assert "business_manager" in [recipient.role for recipient in rule.on_breach]
 
 
 def test_bcssp_stage_4_alone_is_final_and_binding():
@@ -249,7 +249,7 @@ def test_tscp_no_response_in_five_working_days_is_reported_to_the_business_manag
     assert (rule.kind, rule.length) == ("working_days", 5)
     assert rule.met_by == "response"
     assert rule.breach_event == "no_response"
-    assert rule.on_breach == ["business_manager"]
+    assert [recipient.role for recipient in rule.on_breach] == ["business_manager"]
 
 
 def test_tscp_stage_3_five_and_stage_4_ten_working_days_from_entering_the_stage():
