@@ -42,4 +42,5 @@ urlpatterns = [
     path("policies/", policies.index, name="policies"),
     path("policies/<slug:slug>/", policies.detail, name="policy"),
     path("policies/<slug:slug>/preview/", policies.preview, name="policy-preview"),
+    path("policies/<slug:slug>/try/", policies.try_scenario, name="policy-try-scenario"),
 ]

@@ -61,6 +61,8 @@ GET    policy             bcssp           200      200      200      200      20
 GET    policy             tscp            404      404      404      404      404      404      404      404      404      200      ->login
 GET    policy-preview     bcssp           200      200      200      200      200      200      200      200      200      404      ->login
 GET    policy-preview     tscp            404      404      404      404      404      404      404      404      404      200      ->login
+GET    policy-try-scenario bcssp          404      404      404      404      404      404      404      404      200      404      ->login
+GET    policy-try-scenario tscp           404      404      404      404      404      404      404      404      404      404      ->login
 GET    admin              -               ->login  ->login  ->login  ->login  ->login  ->login  ->login  ->login  ->login  ->login  ->login
 GET    admin-audit        -               ->login  ->login  ->login  ->login  ->login  ->login  ->login  ->login  ->login  ->login  ->login
 GET    dispute            ours            200      200      200      200      200      404      200      200      404      404      ->login
@@ -267,7 +269,7 @@ def url_for(scene: Scene, row: Row, dispute: Dispute | None) -> str:
         if row.url == "approvals":
             return reverse("approvals")
         return reverse(row.url, kwargs={"reference": reference})
-    if row.url in ("policy", "policy-preview"):
+    if row.url in ("policy", "policy-preview", "policy-try-scenario"):
         return reverse(row.url, kwargs={"slug": row.target})
     if row.url == "admin":
         return "/admin/"

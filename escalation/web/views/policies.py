@@ -11,10 +11,17 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
-from agencies.models import Partnership, Role
+from agencies.models import Membership, Partnership, Role
+from escalation.audit import trail as audit
+from escalation.audit.events import AuditEventType
+from escalation.simulation import timeline
+from escalation.simulation.engine import play_text, to_jsonl
+from escalation.simulation.files import example_scenario
+from escalation.simulation.scenario import ScenarioError
 from escalation.web.forms_register import PolicyPreviewForm
+from escalation.web.forms_scenario import ScenarioForm
 from policies.calendar import LONDON
 from policies.models import DeadlineRule, PolicyVersion
 from policies.preview import RAISED_AT, preview_deadlines
@@ -185,6 +192,7 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
             "policy": partnership.policy,
             "version": version,
             "is_current": version.number == versions[0].number,
+            "can_try_scenario": is_partnership_admin(request.user, partnership),
             "versions": versions,
             "stages": describe_stages(version, rules),
             "rules": rules,
@@ -255,6 +263,80 @@ def preview(request: HttpRequest, slug: str) -> HttpResponse:
             "form": form,
             "result": result,
             "raised_time": time_text(RAISED_AT),
+            "crumbs": [
+                ("Home", reverse("home")),
+                ("Policies", reverse("policies")),
+                (partnership.name, reverse("policy", args=[partnership.policy.slug])),
+            ],
+            # Marks "Policies" as the current section in the navigation (escalation/_navigation.html).
+            "policies_section": True,
+        },
+    )
+
+
+# Trying a scenario ---------------------------------------------------------------------------------------------
+
+
+def is_partnership_admin(user, partnership: Partnership) -> bool:
+    return (
+        user.is_superuser
+        or Membership.objects.filter(user=user, role=Role.ADMIN, agency__partnership=partnership).exists()
+    )
+
+
+def admin_partnership_for_policy(user, slug: str) -> Partnership:
+    """The partnership using this policy of which the user is an admin (any, for a superuser); 404 otherwise."""
+    partnerships = Partnership.objects.filter(policy__slug=slug).select_related("policy")
+    if not user.is_superuser:
+        partnerships = partnerships.filter(agencies__memberships__user=user, agencies__memberships__role=Role.ADMIN)
+    partnership = partnerships.distinct().order_by("name").first()
+    if partnership is None:
+        raise Http404("No policy found")
+    return partnership
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def try_scenario(request: HttpRequest, slug: str) -> HttpResponse:
+    """Play a scenario under the policy in a throw-away world (nothing is kept) and show what happens when.
+
+    For the partnership's admins only; to anyone else the page does not exist.
+    """
+    partnership = admin_partnership_for_policy(request.user, slug)
+    version = chosen_version(partnership, request.GET.get("version"))
+    form = ScenarioForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+        initial={"scenario": example_scenario(partnership.policy.slug, (version.subjects or ["child"])[0])},
+    )
+    lines = None
+    if form.is_bound and form.is_valid():
+        try:
+            scenario, lines = play_text(form.cleaned_data["scenario"], version=version)
+        except ScenarioError as exc:
+            form.add_error("scenario", [problem[:1].upper() + problem[1:] for problem in exc.problems])
+        else:
+            audit.record(
+                request.user,
+                AuditEventType.POLICY_SCENARIO_TRIED,
+                partnership=partnership,
+                after={
+                    "policy": partnership.policy.slug,
+                    "version": version.number,
+                    "steps": len(scenario.steps),
+                    "lines": len(lines),
+                },
+            )
+    return render(
+        request,
+        "policies/try_scenario.html",
+        {
+            "partnership": partnership,
+            "policy": partnership.policy,
+            "version": version,
+            "form": form,
+            "rows": timeline.rows(lines) if lines is not None else None,
+            "jsonl": to_jsonl(lines) if lines is not None else "",
             "crumbs": [
                 ("Home", reverse("home")),
                 ("Policies", reverse("policies")),
