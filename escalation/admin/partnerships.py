@@ -355,12 +355,30 @@ class OfficeHolderAdmin(PartnershipScopedAdmin):
         for holder in queryset:
             remove_office_holder(holder=holder, removed_by=request.user, now=now)
 
+    def get_changeform_initial_data(self, request):
+        """An admin of one partnership does not have to choose it."""
+        initial = super().get_changeform_initial_data(request)
+        partnerships = list(self.scoped_partnerships(request).values_list("pk", flat=True)[:2])
+        if len(partnerships) == 1:
+            initial.setdefault("partnership", partnerships[0])
+        return initial
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "partnership":
             kwargs["queryset"] = self.scoped_partnerships(request)
         elif db_field.name == "user":
-            kwargs["queryset"] = user_choices(request)
+            kwargs["queryset"] = user_choices(request).order_by("last_name", "first_name", "username")
+            field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+            field.label = "Person"
+            field.label_from_instance = _person_label
+            return field
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+def _person_label(user) -> str:
+    """A person as the admin chooses them: their name, with the username to tell namesakes apart."""
+    name = user.get_full_name()
+    return f"{name} ({user.get_username()})" if name else user.get_username()
 
 
 admin.site.site_header = "Safeguarding escalations: partnership set-up"

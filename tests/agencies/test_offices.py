@@ -214,3 +214,12 @@ def test_bulk_removal_in_the_admin_is_audited_per_holder(admin_client, worlds):
     assert response.status_code == 302
     assert not OfficeHolder.objects.exists()
     assert AuditEvent.objects.filter(action="office.holder_removed").count() == 2
+
+
+def test_the_add_page_chooses_the_admins_only_partnership_and_names_people(admin_client, worlds):
+    mine = worlds[0]
+    page = admin_client.get(admin_url("agencies_officeholder_add")).content.decode()
+    assert f'<option value="{mine.partnership.pk}" selected>' in page
+    assert "Person:" in page
+    chair = mine.chair
+    assert f"{chair.get_full_name()} ({chair.get_username()})" in page
