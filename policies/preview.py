@@ -11,6 +11,7 @@ import datetime
 from dataclasses import dataclass
 
 from agencies.models import Partnership
+from policies.basis import due_basis
 from policies.calendar import LONDON, calendar_for
 from policies.models import DeadlineRule, PolicyVersion, Stage
 from policies.runtime.clock import anchor_time, compute_due
@@ -32,6 +33,11 @@ class RuleDue:
     @property
     def manual(self) -> bool:
         return self.rule.kind == DeadlineKind.MANUAL
+
+    @property
+    def basis(self) -> dict | None:
+        """What the due moment rests on: the policy's words, a reading, or the partnership's default length."""
+        return due_basis(self.rule)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ObjectDoesNotExist
 
+from policies.basis import stage_basis_line
 from policies.calendar import LONDON
 from policies.vocabulary import OPEN_STATES, DisputeState, MediationChoice
 
@@ -93,6 +94,8 @@ class StageRecord:
     referral_approved_by: str = ""
     agreed_outcome: str = ""
     left_at: datetime.datetime | None = None
+    #: Where the stage comes from, briefly: named by the policy, a reading, or the partnership's addition.
+    basis_line: str = ""
 
     @property
     def number_word(self) -> str:
@@ -155,6 +158,13 @@ class RecordContent:
     stages: list[StageRecord] = field(default_factory=list)
     outcome: FinalOutcome | None = None
     closed_at: datetime.datetime | None = None
+    concern_outset: datetime.date | None = None
+
+    @property
+    def original_disagreement_on(self) -> datetime.date:
+        """When the disagreement began: the day the raiser says the concern was first considered, else the day
+        the dispute was raised."""
+        return self.concern_outset or self.raised_at.date()
 
 
 def _name(user) -> str:
@@ -233,6 +243,7 @@ def _stages(dispute: Dispute, outcome: Outcome | None, state: str, as_at: AsAt |
             "entered_at": _london(visit.entered_at),
             "attempts": attempts[visit.pk],
             "left_at": _london(visit.left_at),
+            "basis_line": stage_basis_line(stage.basis) if stage else "",
         }
         following = visits[index + 1] if index + 1 < len(visits) else None
         if following is not None:
@@ -320,4 +331,5 @@ def build_record(dispute: Dispute, *, form: str, now: datetime.datetime, as_at: 
         stages=_stages(dispute, outcome, state, as_at),
         outcome=final,
         closed_at=_london(closed_at),
+        concern_outset=dispute.concern_outset,
     )

@@ -17,10 +17,13 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from agencies.models import ClosureDay, Partnership
+from policies.management.commands.policy_timeline import PARTNERSHIP_DEFAULT_DAYS
 from policies.models import Policy
+from policies.vocabulary import Anchor
+from tests.policies.basis_policy import LENGTH_DEFAULT, LENGTH_QUOTE, load_basis_policy
 
 BASE_DIR = Path(__file__).resolve().parents[2]
-KEYS = {"rule", "stages", "anchor", "kind", "length", "due"}
+KEYS = {"rule", "stages", "anchor", "kind", "length", "due", "basis", "basis_text"}
 SATURDAY_2_MAY = "2026-05-02T10:00+01:00"
 
 
@@ -41,6 +44,11 @@ def by_rule(lines: list[dict]) -> dict[str, dict]:
     rules = {line["rule"]: line for line in lines}
     assert len(rules) == len(lines), "a rule was printed twice"
     return rules
+
+
+def clock(line: dict) -> dict:
+    """A line without what its due time rests on (tested on its own below)."""
+    return {key: value for key, value in line.items() if key not in {"basis", "basis_text"}}
 
 
 def due(line: dict) -> datetime.datetime:
@@ -72,7 +80,7 @@ def test_every_line_is_json_with_exactly_the_documented_keys(policies, slug):
         assert set(line) == KEYS
         assert isinstance(line["rule"], str) and line["rule"]
         assert isinstance(line["stages"], list) and all(isinstance(n, int) for n in line["stages"])
-        assert line["anchor"] in {"raised", "first_stage_entry", "stage_entry"}
+        assert line["anchor"] in Anchor.values
         assert line["kind"] in {"working_days", "calendar_hours", "manual"}
         assert line["length"] is None or isinstance(line["length"], int)
         if line["due"] is not None:
@@ -91,7 +99,7 @@ def test_bcssp_raised_on_saturday_2_may_2026(policies):
     # the immediate-harm rule applies only when asked for
     assert set(rules) == {"stage-1", "stage-2", "stage-3", "stage-4", "overall"}
     # stage 1: 2 working days; Mon 4 May is a bank holiday: Tue 5 (1), Wed 6 (2)
-    assert rules["stage-1"] == {
+    assert clock(rules["stage-1"]) == {
         "rule": "stage-1",
         "stages": [1],
         "anchor": "stage_entry",
@@ -100,7 +108,7 @@ def test_bcssp_raised_on_saturday_2_may_2026(policies):
         "due": "2026-05-06T17:00:00+01:00",
     }
     # overall: 10 working days from the outset: Tue 5 ... Fri 8 (4), Mon 11 ... Fri 15 (9), Mon 18 May (10)
-    assert rules["overall"] == {
+    assert clock(rules["overall"]) == {
         "rule": "overall",
         "stages": [1, 2, 3],
         "anchor": "raised",
@@ -191,7 +199,7 @@ def test_raised_accepts_z_and_other_offsets(policies):
 def test_tscp_stages_1_and_2_run_from_the_dispute_being_raised(policies):
     rules = by_rule(timeline("tscp", "--raised", SATURDAY_2_MAY))
     # 5 working days from Sat 2 May: Tue 5, Wed 6, Thu 7, Fri 8, Mon 11 May
-    assert rules["stages-1-and-2"] == {
+    assert clock(rules["stages-1-and-2"]) == {
         "rule": "stages-1-and-2",
         "stages": [1, 2],
         "anchor": "raised",
@@ -366,3 +374,26 @@ def test_from_the_shell_a_bad_argument_exits_non_zero_without_a_traceback(tmp_pa
         assert "Traceback" not in bad.stderr, bad.stderr
         assert message in bad.stderr, bad.stderr
         assert bad.stdout == ""
+
+
+# --- what each due time rests on -----------------------------------------------------------------------------
+
+
+def test_each_due_time_says_whether_the_policy_a_reading_or_the_partnership_sets_it(db):
+    load_basis_policy()
+    rules = by_rule(timeline("basis-test", "--raised", SATURDAY_2_MAY))
+    assert rules["stage-1"]["basis"] == "policy"
+    assert rules["stage-1"]["basis_text"] == f"Policy, line 20: “{LENGTH_QUOTE}”"
+    # A default length is the partnership's, in its own words and never between quotation marks.
+    assert rules["stage-2"]["basis"] == "partnership_default"
+    assert rules["stage-2"]["basis_text"] == f"Partnership's own choice: {LENGTH_DEFAULT}"
+    assert rules["stage-2"]["length"] == PARTNERSHIP_DEFAULT_DAYS
+    assert (rules["stage-4"]["basis"], rules["stage-4"]["basis_text"]) == (None, "Basis not recorded")
+
+
+def test_a_default_length_the_file_gives_no_basis_for_is_still_the_partnerships(db):
+    version = load_basis_policy()
+    version.deadline_rules.filter(name="stage-2").update(length_basis=None)
+    rules = by_rule(timeline("basis-test", "--raised", SATURDAY_2_MAY))
+    assert rules["stage-2"]["basis"] == "partnership_default"
+    assert rules["stage-2"]["basis_text"].startswith("Partnership's own choice: The policy gives no timescale")

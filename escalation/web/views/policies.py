@@ -22,10 +22,12 @@ from escalation.simulation.files import example_scenario
 from escalation.simulation.scenario import ScenarioError
 from escalation.web.forms_register import PolicyPreviewForm
 from escalation.web.forms_scenario import ScenarioForm
+from policies.basis import due_basis, recipient_words
 from policies.calendar import LONDON
 from policies.models import DeadlineRule, PolicyVersion
 from policies.preview import RAISED_AT, preview_deadlines
-from policies.vocabulary import Anchor, Condition, DeadlineKind, Event, Side
+from policies.schema import role_recipients
+from policies.vocabulary import Anchor, Condition, DeadlineKind, Event
 
 
 def member_partnerships(user) -> QuerySet[Partnership]:
@@ -93,17 +95,32 @@ def clock_start(rule: DeadlineRule) -> str:
 
 
 def reminder(rule: DeadlineRule) -> str:
-    if rule.kind == DeadlineKind.MANUAL and not rule.remind_roles:
+    """When a reminder goes, before the deadline; whom it goes to is listed with each one's basis."""
+    reminded = rule.remind_to or rule.remind_roles
+    if rule.kind == DeadlineKind.MANUAL and not reminded:
         return ""
-    if not rule.remind_roles or rule.reminder_lead == 0:
+    if not reminded or rule.reminder_lead == 0:
         return "No reminder"
     unit = "hour" if rule.kind == DeadlineKind.CALENDAR_HOURS else "working day"
     plural = "s" if rule.reminder_lead != 1 else ""
-    return f"{rule.reminder_lead} {unit}{plural} before, to the {role_names(rule.remind_roles).lower()}"
+    return f"{rule.reminder_lead} {unit}{plural} before, to:"
 
 
 def condition_text(condition: str) -> str:
     return "" if condition == Condition.ALWAYS else Condition(condition).label
+
+
+def recipient_rows(recipients: list[dict], rule_basis: dict | None = None) -> list[dict]:
+    """Whom a rule names, in words, each with its basis. Given `rule_basis` (a notice's or a form's), someone the
+    file gives no basis of their own rests on the rule's; a reminder or breach list has a basis for each."""
+    return [
+        {
+            "words": recipient_words(recipient),
+            "basis": recipient.get("basis"),
+            "as_rule": not recipient.get("basis") and bool(rule_basis),
+        }
+        for recipient in recipients
+    ]
 
 
 def describe_rules(version: PolicyVersion, default_days: int) -> list[dict]:
@@ -116,7 +133,10 @@ def describe_rules(version: PolicyVersion, default_days: int) -> list[dict]:
             "condition": condition_text(rule.condition),
             "met_by": rule.get_met_by_display(),
             "reminder": reminder(rule),
-            "on_breach": role_names(rule.breach_roles),
+            "reminded": recipient_rows(rule.remind_to or role_recipients(rule.remind_roles)),
+            "on_breach": recipient_rows(rule.breach_to or role_recipients(rule.breach_roles)),
+            "basis": rule.basis,
+            "length_basis": due_basis(rule),
         }
         for rule in version.deadline_rules.order_by("first_stage", "last_stage", "name")
     ]
@@ -127,25 +147,32 @@ def describe_notifications(version: PolicyVersion) -> list[dict]:
         {
             "event": Event(rule.event).label,
             "stages": ", ".join(map(str, rule.stages)) if rule.stages else "Every stage",
-            "roles": role_names(rule.roles),
-            # Which side matters only for agency roles; "both" is the usual case and goes unsaid.
-            "sides": "" if rule.sides == Side.BOTH else Side(rule.sides).label,
+            "recipients": recipient_rows(rule.recipients or role_recipients(rule.roles, rule.sides), rule.basis),
             "condition": condition_text(rule.condition),
             "message": rule.message,
+            "basis": rule.basis,
         }
         for rule in version.notification_rules.all()
     ]
+
+
+FORM_WHEN = {
+    Event.STAGE_ENTERED: "When stage {stage} is entered",
+    Event.STAGE_REACHED: "When stage {stage} is reached or passed",
+    Event.RESOLVED_AT_STAGE: "When resolved at stage {stage}",
+}
 
 
 def describe_forms(version: PolicyVersion) -> list[dict]:
     return [
         {
             "form": version.form_title(form.form),
-            "when": f"When stage {form.stage} is entered"
-            if form.event == Event.STAGE_ENTERED
-            else f"When resolved at stage {form.stage}",
-            "recipient": form.get_recipient_role_display(),
+            "when": FORM_WHEN.get(form.event, "{event} at stage {stage}").format(
+                stage=form.stage, event=Event(form.event).label
+            ),
+            "recipients": recipient_rows(form.recipients or role_recipients([form.recipient_role]), form.basis),
             "condition": condition_text(form.condition),
+            "basis": form.basis,
         }
         for form in version.form_requirements.all()
     ]
@@ -161,6 +188,7 @@ def describe_stages(version: PolicyVersion, rules: list[dict]) -> list[dict]:
                 "deadlines": [r for r in rules if r["rule"].first_stage <= stage.number <= r["rule"].last_stage],
                 "start": stage.number == version.start_stage,
                 "harm_start": stage.number in version.immediate_harm_start_stages,
+                "decision_maker": recipient_rows([stage.decision_maker]) if stage.decision_maker else [],
             }
         )
     return stages
@@ -249,6 +277,7 @@ def preview(request: HttpRequest, slug: str) -> HttpResponse:
                     "applies": item.applies,
                     "only_if": item.only_if,
                     "manual": item.manual,
+                    "basis": item.basis,
                 }
                 for item in found.rules
             ],

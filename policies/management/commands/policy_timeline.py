@@ -4,6 +4,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from agencies.models import Partnership
+from policies.basis import basis_words, due_basis
 from policies.calendar import WorkingCalendar, calendar_for
 from policies.models import Policy
 from policies.runtime.clock import anchor_time, compute_due
@@ -25,7 +26,10 @@ def _moment(text: str, what: str) -> datetime.datetime:
 
 
 class Command(BaseCommand):
-    help = "Print every deadline rule of a policy with its due time, one JSON object per line."
+    help = (
+        "Print every deadline rule of a policy with its due time, one JSON object per line; basis says what the "
+        "due time rests on (policy, reading or partnership_default; null when the file gives none)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("slug")
@@ -64,6 +68,7 @@ class Command(BaseCommand):
                 continue
             anchor_at = anchor_time(rule, raised_at, entries)
             due = compute_due(rule, anchor_at, calendar, default_days) if anchor_at else None
+            basis = basis_words(due_basis(rule))
             line = {
                 "rule": rule.name,
                 "stages": rule.stages,
@@ -71,6 +76,9 @@ class Command(BaseCommand):
                 "kind": rule.kind,
                 "length": default_days if rule.partnership_default else rule.length,
                 "due": due.isoformat() if due else None,
+                "basis": basis.kind or None,
+                # The policy's words in quotation marks with where they are; a reading or a default never.
+                "basis_text": basis.line,
             }
             self.stdout.write(json.dumps(line))
 
