@@ -46,10 +46,11 @@ from escalation.simulation.scenario import (
     parse_scenario,
 )
 from escalation.simulation.world import PolicySource, World, build_world, resolve_policy
+from policies.basis import due_basis
 from policies.calendar import LONDON
 from policies.models import PolicyVersion
 from policies.runtime import ActionRefused
-from policies.vocabulary import Basis, Strength
+from policies.vocabulary import Strength
 
 #: Why a step is refused when the app has no service for it yet.
 NOT_SUPPORTED = "not supported by this version of the app"
@@ -296,14 +297,11 @@ def strength_of(rule) -> str:
     return str(getattr(rule, "strength", "") or Strength.RULE)
 
 
-def basis_of(rule) -> str:
-    """The rule's own basis where the policy file gives one; otherwise whether the policy states its length."""
-    basis = getattr(rule, "basis", None)
-    if isinstance(basis, dict) and basis.get("kind"):
-        return str(basis["kind"])
-    if isinstance(basis, str) and basis:
-        return basis
-    return Basis.PARTNERSHIP_DEFAULT if rule.partnership_default else Basis.POLICY
+def basis_of(rule) -> str | None:
+    """What the rule's due moment rests on (as the policy pages say it): policy, reading, partnership_default,
+    or None where the file gives no basis, so a missing basis never reads as the policy's own words."""
+    basis = due_basis(rule)
+    return str(basis["kind"]) if basis else None
 
 
 def _deadline_set(row: Deadline) -> dict[str, Any]:

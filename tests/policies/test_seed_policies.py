@@ -45,6 +45,23 @@ def notifications(spec: PolicySpec, event: str) -> list:
     return [n for n in spec.notification_rules if n.event == event]
 
 
+def who(recipients) -> set[str]:
+    """Recipients as words: "raiser", "manager" (a role), "office:iro", "any_of:cp_chair|iro"."""
+    words = set()
+    for recipient in recipients:
+        if recipient.raiser:
+            words.add("raiser")
+        elif recipient.role:
+            words.add(recipient.role)
+        elif recipient.office:
+            words.add(f"office:{recipient.office}")
+        elif recipient.any_of:
+            words.add("any_of:" + "|".join(r.office or r.role or "" for r in recipient.any_of))
+        else:
+            words.add(f"stage_actors:{recipient.stage_actors}")
+    return words
+
+
 # --- every seed ------------------------------------------------------------------------------------------------
 
 
@@ -115,14 +132,25 @@ def test_partnership_defaults_say_so_in_their_label(slug):
             assert "states no timescale" in rule.label
 
 
-@pytest.mark.parametrize("slug", SLUGS)
-def test_immediate_harm_starts_below_the_final_stage_and_never_at_pre_escalation(slug):
+@pytest.mark.parametrize(
+    ("slug", "start_stages"),
+    [
+        # "discretion should be used as to which stage is initiated": any stage of the dispute.
+        ("banwell-buddies", [1, 2, 3, 4, 5]),
+        ("tscp", [1, 2, 3, 4, 5]),
+        # "escalate to an appropriate level": any level, the BCSSP's stage 4 included.
+        ("bcssp", [1, 2, 3, 4]),
+        # "do not wait to escalate": any management level; not the partnership's added stage 4.
+        ("bs3-early-education", [1, 2, 3]),
+        # Tell the DSL at once; no discretion over the stage.
+        ("chscp", [1]),
+    ],
+)
+def test_immediate_harm_starts_where_the_document_allows_and_never_at_pre_escalation(slug, start_stages):
     spec = load(slug)
-    last = spec.stages[-1].number
-    assert spec.immediate_harm.start_stages
+    assert spec.immediate_harm.start_stages == start_stages
     assert spec.immediate_harm.guidance
     for number in spec.immediate_harm.start_stages:
-        assert 1 <= number < last
         assert not stages(spec)[number].pre_escalation
 
 
@@ -184,7 +212,7 @@ def test_bcssp_stage_deadlines_count_from_entering_the_stage(stage, days):
 def test_bcssp_ten_working_days_from_the_outset_to_resolution_or_stage_4():
     rule = rules(load("bcssp"))["overall"]
     assert rule.stages == [1, 2, 3]
-    assert rule.anchor == "raised"
+    assert rule.anchor == "concern_outset"
     assert (rule.kind, rule.length) == ("working_days", 10)
     assert rule.met_by == "leaving_stages"
 
@@ -195,7 +223,7 @@ def test_bcssp_action_within_24_hours_when_there_is_a_risk_of_immediate_harm():
     assert (rule.kind, rule.length) == ("calendar_hours", 24)
     assert rule.stages == [1, 2, 3, 4]
     assert rule.anchor == "raised"
-    assert rule.met_by == "action_recorded"
+    assert rule.met_by == "required_action"
     assert "business_manager" in [recipient.role for recipient in rule.on_breach]
 
 
@@ -206,14 +234,21 @@ def test_bcssp_stage_4_alone_is_final_and_binding():
 
 
 def test_bcssp_appendix_2_goes_to_the_business_manager_and_for_health_to_the_designated_nurse():
-    forms = [(f.form, f.stage, f.event, f.recipient, f.condition) for f in load("bcssp").form_requirements]
-    assert ("appendix_2", 2, "stage_entered", "business_manager", "always") in forms
-    assert ("appendix_2", 2, "stage_entered", "designated_nurse", "health_agency") in forms
+    forms = [(f.form, f.stage, f.event, who(f.to), f.condition) for f in load("bcssp").form_requirements]
+    assert ("appendix_2", 2, "stage_reached", {"business_manager"}, "always") in forms
+    assert ("appendix_2", 2, "stage_reached", {"office:designated_nurse"}, "health_agency") in forms
 
 
-def test_bcssp_business_manager_told_of_resolution_at_stages_2_and_3():
-    resolved = notifications(load("bcssp"), "resolved_at_stage")
-    assert sorted(n.stages for n in resolved if "business_manager" in n.roles) == [[2], [3]]
+def test_bcssp_business_manager_gets_appendix_2_on_resolution_at_stages_2_and_3():
+    forms = load("bcssp").form_requirements
+    resolved = [f for f in forms if f.event == "resolved_at_stage" and "business_manager" in who(f.to)]
+    assert sorted(f.stage for f in resolved) == [2, 3]
+    assert not [n for n in load("bcssp").notification_rules if "business_manager" in who(n.to)]
+
+
+def test_bcssp_worker_who_raised_it_is_told_of_the_outcome_at_every_stage():
+    (told,) = notifications(load("bcssp"), "resolved_at_stage")
+    assert (told.stages, who(told.to)) == ([], {"raiser"})
 
 
 def test_bcssp_has_no_partnership_default_deadlines():
@@ -252,12 +287,12 @@ def test_tscp_no_response_in_five_working_days_is_reported_to_the_business_manag
     assert [recipient.role for recipient in rule.on_breach] == ["business_manager"]
 
 
-def test_tscp_stage_3_five_and_stage_4_ten_working_days_from_entering_the_stage():
+def test_tscp_stage_3_five_and_stage_4_ten_working_days_from_the_stage_below_failing():
     by_name = rules(load("tscp"))
     for name, stage, days in [("stage-3", 3, 5), ("stage-4", 4, 10)]:
         rule = by_name[name]
         assert rule.stages == [stage]
-        assert rule.anchor == "stage_entry"
+        assert rule.anchor == "escalation_proposed"
         assert (rule.kind, rule.length) == ("working_days", days)
 
 
@@ -290,18 +325,23 @@ def test_each_seed_names_its_record_form_or_gets_the_general_record(slug, templa
     assert (record_form.template, record_form.title) == (template, title)
 
 
-def test_tscp_record_of_escalation_at_stage_3_goes_to_the_business_manager():
-    forms = [(f.form, f.stage, f.event, f.recipient) for f in load("tscp").form_requirements]
-    assert forms == [("record_of_escalation", 3, "stage_entered", "business_manager")]
+def test_tscp_record_of_escalation_on_reaching_stage_3_goes_to_the_business_manager():
+    forms = [(f.form, f.stage, f.event, who(f.to)) for f in load("tscp").form_requirements]
+    assert forms == [("record_of_escalation", 3, "stage_reached", {"business_manager"})]
 
 
 def test_tscp_business_manager_and_chair_notifications():
     spec = load("tscp")
-    entered = {tuple(n.stages): n.roles for n in notifications(spec, "stage_entered")}
-    resolved = {tuple(n.stages): n.roles for n in notifications(spec, "resolved_at_stage")}
-    assert entered[(3,)] == ["business_manager"]
-    assert set(entered[(5,)]) == {"chair", "business_manager"}
-    assert resolved[(4,)] == ["business_manager"]
+    reached = {tuple(n.stages): who(n.to) for n in notifications(spec, "stage_reached")}
+    resolved = {tuple(n.stages): who(n.to) for n in notifications(spec, "resolved_at_stage")}
+    proposed = {tuple(n.stages): who(n.to) for n in notifications(spec, "escalation_proposed")}
+    # The Business Manager assumes oversight beyond stage 3; the Chair is referred to at stage 5.
+    assert reached[(4,)] == {"business_manager"}
+    assert reached[(5,)] == {"chair"}
+    # The Business Manager keeps a record of every dispute reaching stage 3, and hears stage 4's outcome.
+    assert resolved == {(3, 5): {"business_manager"}, (4,): {"business_manager"}}
+    assert proposed[(4,)] == {"business_manager"}
+    assert not notifications(spec, "stage_entered")
 
 
 def test_tscp_categories_and_panel():
@@ -312,8 +352,10 @@ def test_tscp_categories_and_panel():
         "need_for_action",
         "progressing_plans",
     ]
-    assert spec.immediate_harm.start_stages == [1, 2, 3, 4]
-    assert spec.final_stage.panel_agencies == 3
+    # Three statutory partners "in addition to" the agencies involved: given in words, not as a count that
+    # elsewhere includes the parties.
+    assert spec.final_stage.panel_agencies is None
+    assert "in addition to" in spec.final_stage.panel_rule
     assert not any(s.binding for s in spec.stages)
 
 
@@ -325,6 +367,7 @@ def test_chscp_stage_1_guide_is_one_working_week():
     assert rule.stages == [1]
     assert rule.anchor == "stage_entry"
     assert (rule.kind, rule.length) == ("working_days", 5)
+    assert rule.strength == "guide"
     assert "guide" in rule.label
 
 
@@ -334,18 +377,28 @@ def test_chscp_later_stages_take_the_partnership_default():
     assert len(by_name) == 4
 
 
-def test_chscp_cp_chair_and_iro_told_at_stage_2_for_a_child_on_a_plan_or_looked_after():
+def test_chscp_cp_chair_and_or_iro_told_on_reaching_stage_2_for_a_child_on_a_plan_or_looked_after():
     (rule,) = [n for n in load("chscp").notification_rules if n.condition == "cp_plan_or_looked_after"]
-    assert rule.event == "stage_entered"
+    assert rule.event == "stage_reached"
     assert rule.stages == [2]
-    assert set(rule.roles) == {"cp_chair", "iro"}
+    assert who(rule.to) == {"any_of:cp_chair|iro"}
 
 
 def test_chscp_raising_agencys_dsl_told_at_once_of_immediate_harm():
-    (rule,) = [n for n in load("chscp").notification_rules if n.condition == "immediate_harm"]
-    assert rule.event == "raised"
-    assert rule.roles == ["dsl"]
-    assert rule.sides == "raising"
+    spec = load("chscp")
+    told = notifications(spec, "immediate_harm_flagged") + notifications(spec, "raised")
+    assert [(n.event, n.condition) for n in told] == [
+        ("immediate_harm_flagged", "always"),
+        ("raised", "immediate_harm"),
+    ]
+    for rule in told:
+        assert [(r.role, r.sides) for r in rule.to] == [("dsl", "raising")]
+
+
+def test_chscp_details_for_the_commissioner_are_a_written_record_on_reaching_stage_4():
+    (form,) = load("chscp").form_requirements
+    assert (form.form, form.event, form.stage) == ("general", "stage_reached", 4)
+    assert who(form.to) == {"office:independent_chair", "business_manager"}
 
 
 def test_chscp_final_stage_is_the_commissioner_with_a_three_agency_panel():
@@ -353,7 +406,7 @@ def test_chscp_final_stage_is_the_commissioner_with_a_three_agency_panel():
     assert [s.number for s in spec.stages] == [1, 2, 3, 4]
     assert "Independent Child Safeguarding Commissioner" in spec.final_stage.decision_maker
     assert spec.final_stage.panel_agencies == 3
-    assert spec.immediate_harm.start_stages == [1, 2]
+    assert stages(spec)[4].outcome_roles == ["independent_chair"]
     assert set(keys(spec.categories)) == {
         "levels_of_need",
         "roles_and_responsibilities",
@@ -382,10 +435,11 @@ def test_banwell_stages_and_board_manager_record():
     spec = load("banwell-buddies")
     assert [s.number for s in spec.stages] == [1, 2, 3, 4, 5]
     assert spec.subjects == ["child"]
-    entered = {tuple(n.stages): n.roles for n in notifications(spec, "stage_entered")}
-    resolved = {tuple(n.stages): n.roles for n in notifications(spec, "resolved_at_stage")}
-    assert "business_manager" in entered[(3,)]
-    assert resolved[(4,)] == ["business_manager"]
+    reached_3 = [who(n.to) for n in notifications(spec, "stage_reached") if n.stages == [3]]
+    resolved = {tuple(n.stages): who(n.to) for n in notifications(spec, "resolved_at_stage")}
+    assert reached_3 == [{"committee_chair"}, {"business_manager"}]
+    assert resolved[(4,)] == {"business_manager"}
+    assert resolved[()] == {"raiser"}
     assert "Local Safeguarding Children Board" in spec.final_stage.decision_maker
     assert spec.final_stage.panel_agencies == 3
     assert keys(spec.categories) == ["levels_of_need", "roles_and_responsibilities", "need_for_action", "communication"]
