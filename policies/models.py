@@ -45,6 +45,12 @@ class Policy(models.Model):
 
     @property
     def current_version(self) -> "PolicyVersion | None":
+        """The newest published version: the one new disputes are raised under. A draft never governs."""
+        return self.versions.filter(status=PublicationStatus.PUBLISHED).order_by("-number").first()
+
+    @property
+    def latest_version(self) -> "PolicyVersion | None":
+        """The newest version, draft or published: what an admin edits next and what a scenario can try."""
         return self.versions.order_by("-number").first()
 
 

@@ -1,22 +1,40 @@
-"""Policies in the Django admin: read the stored versions, and edit a policy as its YAML text.
+"""Policies in the Django admin: read the stored versions, edit a policy as its YAML text, publish a draft and
+move open disputes onto a corrected version.
 
 Editing never changes a stored version: the text is checked by `policies.schema.parse_policy` (the same
-checks as `manage.py check_policy`) and saved through `policies.services.load_policy_text`, which makes a
-new version. Disputes keep the version they were raised under. A partnership admin sees the policies of
-their own partnerships and may edit a policy only when no other partnership uses it.
+checks as `manage.py check_policy`) and saved through `policies.services.load_policy_text` as a new **draft**
+version, which governs nothing until an admin publishes it (a confirmation page shows what changed from the
+published version). Disputes keep the version they were raised under until an admin moves them: the "Move open
+disputes" page previews, per open dispute, the deadlines that move, start or stop and who would be told, then
+moves the chosen ones (`escalation.disputes.policy_versions`, audited per dispute). It shows references, stages
+and deadlines only: no case details. A partnership admin sees the policies of their own partnerships and may
+edit, publish and move disputes only when no other partnership uses the policy.
 """
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest
-from django.urls import reverse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from escalation.admin.partnerships import admin_partnership_ids
+from escalation.disputes.permissions import ActionRefused
+from escalation.disputes.policy_versions import (
+    apply_version_change,
+    changes_on_publishing,
+    disputes_to_move,
+    preview_version_change,
+    publish_policy_version,
+)
 from policies.models import DeadlineRule, FormRequirement, NotificationRule, Policy, PolicyVersion, Stage
 from policies.schema import PolicyFileError, parse_policy
-from policies.services import export_policy, load_policy_text
+from policies.services import export_policy, load_policy_text, publish_refusal
+from policies.vocabulary import PublicationStatus
 
 POLICY_TEXT_SOURCE = "policy text"
 
@@ -52,8 +70,8 @@ class PolicyTextForm(forms.ModelForm):
         widget=forms.Textarea(
             attrs={"rows": 40, "cols": 110, "spellcheck": "false", "wrap": "off", "class": "vLargeTextField"}
         ),
-        help_text="Saving makes a new version of the policy. Disputes already raised keep the version they were "
-        "raised under; new disputes use the new one.",
+        help_text="Saving makes a new draft version of the policy. A draft governs nothing until you publish it; "
+        "then new disputes use it, and disputes already raised keep their version until you move them.",
     )
 
     class Meta:
@@ -62,7 +80,7 @@ class PolicyTextForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        version = self.instance.current_version if self.instance.pk else None
+        version = self.instance.latest_version if self.instance.pk else None
         if version is not None and not self.is_bound:
             self.fields["text"].initial = export_policy(version)
 
@@ -102,9 +120,20 @@ class ReadOnlyInline(admin.TabularInline):
         return may_view(request, obj.policy if isinstance(obj, PolicyVersion) else obj)
 
 
+def version_url(version: PolicyVersion, page: str = "change") -> str:
+    return reverse(f"admin:policies_policyversion_{page}", args=[version.pk])
+
+
+def next_step_link(version: PolicyVersion) -> str:
+    """A draft's "Publish" link, or a published version's "Move open disputes" link."""
+    if version.status == PublicationStatus.DRAFT:
+        return format_html('<a href="{}">Publish version {}</a>', version_url(version, "publish"), version.number)
+    return format_html('<a href="{}">Move open disputes to it</a>', version_url(version, "move_disputes"))
+
+
 class VersionInline(ReadOnlyInline):
     model = PolicyVersion
-    fields = ["number", "label", "loaded_at", "source_file", "open_link"]
+    fields = ["number", "label", "status", "published_at", "loaded_at", "source_file", "open_link", "next_step"]
     ordering = ["-number"]
 
     def get_readonly_fields(self, request, obj=None):
@@ -112,8 +141,11 @@ class VersionInline(ReadOnlyInline):
 
     @admin.display(description="Stages and rules")
     def open_link(self, version: PolicyVersion) -> str:
-        url = reverse("admin:policies_policyversion_change", args=[version.pk])
-        return format_html('<a href="{}">Version {}</a>', url, version.number)
+        return format_html('<a href="{}">Version {}</a>', version_url(version), version.number)
+
+    @admin.display(description="Next step")
+    def next_step(self, version: PolicyVersion) -> str:
+        return next_step_link(version)
 
 
 class StageInline(ReadOnlyInline):
@@ -155,7 +187,7 @@ class ScopedByPolicy:
 @admin.register(Policy)
 class PolicyAdmin(ScopedByPolicy, admin.ModelAdmin):
     form = PolicyTextForm
-    list_display = ["name", "slug", "current_version_number", "used_by"]
+    list_display = ["name", "slug", "current_version_number", "draft", "used_by"]
     search_fields = ["name", "slug"]
     inlines = [VersionInline]
 
@@ -171,15 +203,22 @@ class PolicyAdmin(ScopedByPolicy, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [] if self.has_change_permission(request, obj) else ["name", "slug", "policy_text"]
 
-    @admin.display(description="Current version (YAML)")
+    @admin.display(description="Published version (YAML)")
     def policy_text(self, policy: Policy) -> str:
         version = policy.current_version
         return format_html("<pre>{}</pre>", export_policy(version)) if version else "No version loaded"
 
-    @admin.display(description="Current version")
+    @admin.display(description="Published version")
     def current_version_number(self, policy: Policy) -> int | None:
         version = policy.current_version
         return version.number if version else None
+
+    @admin.display(description="Draft")
+    def draft(self, policy: Policy) -> str:
+        latest = policy.latest_version
+        if latest is None or latest.status != PublicationStatus.DRAFT:
+            return "-"
+        return format_html('<a href="{}">Version {} (draft)</a>', version_url(latest, "publish"), latest.number)
 
     @admin.display(description="Used by")
     def used_by(self, policy: Policy) -> str:
@@ -201,11 +240,13 @@ class PolicyAdmin(ScopedByPolicy, admin.ModelAdmin):
         return request.user.is_superuser
 
     def save_model(self, request, obj, form, change):
-        """Store the text as a new version (or nothing, when it is unchanged); the Policy row follows it."""
+        """Store the text as a new draft (or nothing, when it is unchanged); the Policy row follows it."""
         from escalation.audit import trail as audit
         from escalation.audit.events import AuditEventType
 
-        version, created = load_policy_text(form.cleaned_data["text"], source=POLICY_TEXT_SOURCE)
+        version, created = load_policy_text(
+            form.cleaned_data["text"], source=POLICY_TEXT_SOURCE, status=PublicationStatus.DRAFT
+        )
         form.instance = obj = version.policy
         if not created:
             messages.info(request, f"No change: the text is the same as version {version.number}.")
@@ -220,7 +261,12 @@ class PolicyAdmin(ScopedByPolicy, admin.ModelAdmin):
         )
         messages.success(
             request,
-            f"Saved as version {version.number}. Disputes already raised keep the version they were raised under.",
+            format_html(
+                "Saved as draft version {}. It governs nothing until you publish it: "
+                '<a href="{}">check what changed and publish it</a>. You can try a scenario on it first.',
+                version.number,
+                version_url(version, "publish"),
+            ),
         )
 
 
@@ -228,7 +274,7 @@ class PolicyAdmin(ScopedByPolicy, admin.ModelAdmin):
 class PolicyVersionAdmin(ScopedByPolicy, admin.ModelAdmin):
     """Stored versions, for reading: a version disputes use is never edited in place."""
 
-    list_display = ["policy", "number", "label", "loaded_at"]
+    list_display = ["policy", "number", "label", "status", "loaded_at"]
     list_filter = ["policy"]
     inlines = [StageInline, DeadlineRuleInline, NotificationRuleInline, FormRequirementInline]
     exclude = ["document"]
@@ -240,7 +286,12 @@ class PolicyVersionAdmin(ScopedByPolicy, admin.ModelAdmin):
         return queryset.filter(policy__partnerships__in=admin_partnership_ids(request)).distinct()
 
     def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in PolicyVersion._meta.fields if field.name not in ("id", "document")]
+        names = [field.name for field in PolicyVersion._meta.fields if field.name not in ("id", "document")]
+        return [*names, "next_step"]
+
+    @admin.display(description="Next step")
+    def next_step(self, version: PolicyVersion) -> str:
+        return next_step_link(version)
 
     def get_list_filter(self, request):
         return self.list_filter if request.user.is_superuser else []
@@ -259,3 +310,108 @@ class PolicyVersionAdmin(ScopedByPolicy, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    # Publishing, and moving open disputes ----------------------------------------------------------------------
+
+    def get_urls(self):
+        own = [
+            path(
+                "<path:object_id>/publish/",
+                self.admin_site.admin_view(self.publish_view),
+                name="policies_policyversion_publish",
+            ),
+            path(
+                "<path:object_id>/move-disputes/",
+                self.admin_site.admin_view(self.move_disputes_view),
+                name="policies_policyversion_move_disputes",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def _managed_version(self, request: HttpRequest, object_id: str) -> PolicyVersion:
+        """The version, if the admin sees it (else 404) and may manage its policy (else 403)."""
+        version = self.get_object(request, admin.utils.unquote(object_id))
+        if version is None:
+            raise Http404("Not found")
+        if not may_edit(request, version.policy):
+            raise PermissionDenied
+        return version
+
+    def _page(self, request: HttpRequest, template: str, version: PolicyVersion, title: str, **context):
+        return TemplateResponse(
+            request,
+            f"admin/policies/policyversion/{template}",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "original": version,
+                "version": version,
+                "title": title,
+                **context,
+            },
+        )
+
+    def publish_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """What publishing the draft changes from the published version; publishing on confirmation."""
+        version = self._managed_version(request, object_id)
+        if request.method == "POST":
+            try:
+                publish_policy_version(version=version, by=request.user, now=timezone.now())
+            except ActionRefused as exc:
+                messages.error(request, str(exc))
+                return redirect(version_url(version, "publish"))
+            messages.success(request, f"Version {version.number} is published: new disputes are raised under it.")
+            if disputes_to_move(version).exists():
+                return redirect(version_url(version, "move_disputes"))
+            return redirect(version_url(version))
+        return self._page(
+            request,
+            "publish.html",
+            version,
+            f"Publish version {version.number} of {version.policy}?",
+            previous=version.policy.current_version,
+            changes=changes_on_publishing(version),
+            refusal=publish_refusal(version),
+        )
+
+    def _disputes(self, request: HttpRequest, version: PolicyVersion):
+        disputes = disputes_to_move(version)
+        if not request.user.is_superuser:
+            disputes = disputes.filter(partnership__in=admin_partnership_ids(request))
+        return disputes
+
+    def move_disputes_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """A preview of what moving each open dispute to this version changes; the chosen ones moved on POST."""
+        version = self._managed_version(request, object_id)
+        disputes = list(self._disputes(request, version))
+        if request.method == "POST":
+            chosen = set(request.POST.getlist("dispute"))
+            moved, refused = [], []
+            for dispute in disputes:
+                if str(dispute.pk) not in chosen:
+                    continue
+                try:
+                    apply_version_change(dispute=dispute, version=version, by=request.user, now=timezone.now())
+                except ActionRefused as exc:
+                    refused.append(f"{dispute.reference}: {exc}")
+                else:
+                    moved.append(dispute.reference)
+            if moved:
+                messages.success(request, f"Moved to version {version.number}: {', '.join(moved)}.")
+            for problem in refused:
+                messages.error(request, problem)
+            if not moved and not refused:
+                messages.warning(request, "Choose at least one dispute to move.")
+            return redirect(version_url(version, "move_disputes"))
+        now = timezone.now()
+        rows = [(dispute.pk, preview_version_change(dispute, version, now)) for dispute in disputes]
+        return self._page(
+            request,
+            "move_disputes.html",
+            version,
+            f"Move open disputes to version {version.number} of {version.policy}",
+            rows=rows,
+            refusal=""
+            if version.status == PublicationStatus.PUBLISHED
+            else "This version is a draft: publish it before moving disputes to it.",
+        )

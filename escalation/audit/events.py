@@ -31,14 +31,21 @@ class AuditEventType(StrEnum):
     ESCALATION_APPROVED = "escalation.approved"
     ESCALATION_DECLINED = "escalation.declined"
     DISPUTE_RESOLVED = "dispute.resolved"
+    DECISION_RECORDED = "dispute.decision_recorded"
+    RESOLUTION_AWAITING_CONFIRMATION = "resolution.awaiting_confirmation"
+    RESOLUTION_CONFIRMED = "resolution.confirmed"
+    RESOLUTION_REJECTED = "resolution.rejected"
+    DISPUTE_ESCALATED_NO_RESPONSE = "dispute.escalated_no_response"
     DISPUTE_CLOSED = "dispute.closed"
     DISPUTE_WITHDRAWN = "dispute.withdrawn"
+    DISPUTE_IMMEDIATE_HARM_FLAGGED = "dispute.immediate_harm_flagged"
     # Deadlines
     DEADLINE_SET = "deadline.set"
     DEADLINE_EXTENDED = "deadline.extended"
     DEADLINE_PAUSED = "deadline.paused"
     DEADLINE_RESUMED = "deadline.resumed"
     DEADLINE_RECOMPUTED = "deadline.recomputed"
+    DEADLINE_SHORTENED = "deadline.shortened"
     DEADLINE_REMINDED = "deadline.reminded"
     DEADLINE_BREACHED = "deadline.breached"
     # Written records
@@ -65,6 +72,8 @@ class AuditEventType(StrEnum):
     # Policies
     POLICY_VERSION_CREATED = "policy.version_created"
     POLICY_SCENARIO_TRIED = "policy.scenario_tried"
+    POLICY_PUBLISHED = "policy.published"
+    DISPUTE_POLICY_VERSION_CHANGED = "dispute.policy_version_changed"
     # A partnership's calendar
     CALENDAR_CHANGED = "partnership.calendar_changed"
     CLOSURE_DAY_ADDED = "closure_day.added"
@@ -109,7 +118,9 @@ DEADLINE_STATE = {
     "paused_at": "when it was paused (ISO 8601), or null when running",
     "reminded_at": "when the reminder went (ISO 8601), or null",
     "breached_at": "when it was missed (ISO 8601), or null",
+    "shortened_due_at": "an earlier due moment set to protect the subject (ISO 8601), or null",
 }
+CONFIRMING_SIDE = {"side": "the side that acted (raising or other), or null for someone outside both agencies"}
 DUE_AT = {"due_at": "when the deadline is due (ISO 8601, UTC), or null when not set"}
 RECORD_FILE = {
     "form": "the form of the written record",
@@ -143,7 +154,11 @@ OFFICE_HOLDING = {
 }
 
 DESCRIPTIONS: dict[AuditEventType, EventDescription] = {
-    AuditEventType.DISPUTE_RAISED: EventDescription("Dispute raised", after=DISPUTE_STATE),
+    AuditEventType.DISPUTE_RAISED: EventDescription(
+        "Dispute raised",
+        after={**DISPUTE_STATE, "concern_outset": "the day the concern was first considered, as the raiser gave it"},
+        optional=frozenset({"concern_outset"}),
+    ),
     AuditEventType.RECORD_ENTRY_ADDED: EventDescription(
         "Record added",
         before=DISPUTE_STATE,
@@ -167,11 +182,45 @@ DESCRIPTIONS: dict[AuditEventType, EventDescription] = {
     AuditEventType.DISPUTE_RESOLVED: EventDescription(
         "Resolution recorded", before=DISPUTE_STATE, after=DISPUTE_STATE, on_timeline=True
     ),
+    AuditEventType.DECISION_RECORDED: EventDescription(
+        "Final and binding decision recorded", before=DISPUTE_STATE, after=DISPUTE_STATE, on_timeline=True
+    ),
+    AuditEventType.RESOLUTION_AWAITING_CONFIRMATION: EventDescription(
+        "Resolution recorded, waiting for confirmation",
+        before=DISPUTE_STATE,
+        after={**DISPUTE_STATE, **CONFIRMING_SIDE},
+        on_timeline=True,
+    ),
+    AuditEventType.RESOLUTION_CONFIRMED: EventDescription(
+        "Resolution confirmed", before=DISPUTE_STATE, after={**DISPUTE_STATE, **CONFIRMING_SIDE}, on_timeline=True
+    ),
+    AuditEventType.RESOLUTION_REJECTED: EventDescription(
+        "Resolution not agreed",
+        before={**DISPUTE_STATE, "agreed_outcome": "the outcome that was recorded, removed from the dispute"},
+        after={**DISPUTE_STATE, **CONFIRMING_SIDE, **REASON},
+        on_timeline=True,
+    ),
+    AuditEventType.DISPUTE_ESCALATED_NO_RESPONSE: EventDescription(
+        "Moved to the next stage for no response",
+        before=DISPUTE_STATE,
+        after={**DISPUTE_STATE, "rules": "the breached deadline rules that let it be moved on", **REASON},
+    ),
     AuditEventType.DISPUTE_CLOSED: EventDescription(
         "Dispute closed", before=DISPUTE_STATE, after=DISPUTE_STATE, on_timeline=True
     ),
     AuditEventType.DISPUTE_WITHDRAWN: EventDescription(
         "Dispute withdrawn", before=DISPUTE_STATE, after={**DISPUTE_STATE, **REASON}, on_timeline=True
+    ),
+    AuditEventType.DISPUTE_IMMEDIATE_HARM_FLAGGED: EventDescription(
+        "Risk of immediate harm reported",
+        before={"immediate_harm": "whether a risk of immediate harm had been reported (false)"},
+        after={
+            **DISPUTE_STATE,
+            "immediate_harm": "whether a risk of immediate harm has been reported (true)",
+            "flagged_at": "when it was reported (ISO 8601, UTC)",
+            **REASON,
+        },
+        on_timeline=True,
     ),
     AuditEventType.DEADLINE_SET: EventDescription(
         "Deadline set by the chair", before=DUE_AT, after=DUE_AT, on_timeline=True
@@ -189,6 +238,12 @@ DESCRIPTIONS: dict[AuditEventType, EventDescription] = {
         "Deadline restarted",
         before=DEADLINE_STATE,
         after={**DEADLINE_STATE, "paused_working_days": "working days it was paused for", **REASON},
+        on_timeline=True,
+    ),
+    AuditEventType.DEADLINE_SHORTENED: EventDescription(
+        "Deadline brought forward to protect the subject",
+        before=DEADLINE_STATE,
+        after={**DEADLINE_STATE, **REASON},
         on_timeline=True,
     ),
     AuditEventType.DEADLINE_RECOMPUTED: EventDescription(
@@ -210,11 +265,11 @@ DESCRIPTIONS: dict[AuditEventType, EventDescription] = {
     ),
     AuditEventType.RECORD_REQUIRED: EventDescription(
         "Written record asked for (drawn once the change is saved)",
-        after={**RECORD_REQUIREMENT, "recipients": "the roles to tell once the record is ready"},
+        after={**RECORD_REQUIREMENT, "recipients": "whom to tell once the record is ready, as the policy names them"},
     ),
     AuditEventType.RECORD_PRODUCED: EventDescription(
         "Written record saved",
-        after={**RECORD_REQUIREMENT, "recipients": "the roles told the record is ready"},
+        after={**RECORD_REQUIREMENT, "recipients": "whom the record went to, as the policy names them"},
     ),
     AuditEventType.RECORD_FAILED: EventDescription("Written record could not be saved", after=RECORD_REQUIREMENT),
     AuditEventType.RECORD_DOWNLOADED: EventDescription(
@@ -297,6 +352,26 @@ DESCRIPTIONS: dict[AuditEventType, EventDescription] = {
             "steps": "how many steps the scenario has",
             "lines": "how many lines the run gave",
         },
+    ),
+    AuditEventType.POLICY_PUBLISHED: EventDescription(
+        "Policy version published",
+        after={
+            "policy": "the policy's slug",
+            "version": "the version number published",
+            "previous_version": "the version it replaces for new disputes, or null for the first",
+            "changes": "what changed from the previous published version, in sentences",
+        },
+    ),
+    AuditEventType.DISPUTE_POLICY_VERSION_CHANGED: EventDescription(
+        "Moved to a corrected version of the policy",
+        before={"policy": "the policy's slug", "version": "the version the dispute was on"},
+        after={
+            "policy": "the policy's slug",
+            "version": "the version it is on now",
+            "deadlines": "each deadline that changed: rule, change (moved, starts, stops), old_due, new_due (ISO)",
+            "reason": "what changed for the dispute, in words (shown on its timeline)",
+        },
+        on_timeline=True,
     ),
     AuditEventType.CALENDAR_CHANGED: EventDescription(
         "Partnership calendar changed",

@@ -20,6 +20,7 @@ from escalation.disputes.models import Dispute, Outcome, StageVisit
 from escalation.disputes.selectors import OVERSIGHT_ROLES, disputes_for
 from policies.calendar import WorkingCalendar, calendar_for
 from policies.models import PolicyVersion, Stage, category_labels
+from policies.vocabulary import PublicationStatus
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -208,8 +209,12 @@ class CategoryLabels:
 
 
 def current_stages(partnership: Partnership) -> QuerySet[Stage]:
-    """The stages of the partnership's current policy version (one query), for filters and labels."""
-    latest = PolicyVersion.objects.filter(policy_id=partnership.policy_id).order_by("-number").values("pk")[:1]
+    """The stages of the partnership's current (published) policy version (one query), for filters and labels."""
+    latest = (
+        PolicyVersion.objects.filter(policy_id=partnership.policy_id, status=PublicationStatus.PUBLISHED)
+        .order_by("-number")
+        .values("pk")[:1]
+    )
     return Stage.objects.filter(version_id=Subquery(latest)).order_by("number")
 
 

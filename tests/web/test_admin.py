@@ -181,7 +181,7 @@ def empty_inline() -> dict:
     }
 
 
-def test_saving_a_policy_makes_a_new_version_and_leaves_disputes_on_theirs(admin_client, worlds):
+def test_saving_a_policy_makes_a_new_draft_version_and_leaves_disputes_on_theirs(admin_client, worlds):
     home, _ = worlds
     dispute = home.raise_dispute()
     policy = home.partnership.policy
@@ -192,8 +192,9 @@ def test_saving_a_policy_makes_a_new_version_and_leaves_disputes_on_theirs(admin
     text = export_policy(first).replace("name: Manager to manager", "name: Line manager to line manager")
     response = admin_client.post(url, {"text": text, **empty_inline()})
     assert response.status_code == 302
-    second = Policy.objects.get(pk=policy.pk).current_version
-    assert second.number == 2
+    assert Policy.objects.get(pk=policy.pk).current_version == first, "a draft governs nothing until published"
+    second = Policy.objects.get(pk=policy.pk).latest_version
+    assert (second.number, second.status) == (2, "draft")
     assert second.stage(2).name == "Line manager to line manager"
     assert first.stage(2).name == "Manager to manager", "the old version is untouched"
     assert Dispute.objects.get(pk=dispute.pk).policy_version == first

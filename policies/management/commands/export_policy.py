@@ -5,7 +5,7 @@ from policies.services import export_policy
 
 
 class Command(BaseCommand):
-    help = "Print a policy's current version as YAML."
+    help = "Print a policy's current (published) version as YAML, or any version, a draft too, by number."
 
     def add_arguments(self, parser):
         parser.add_argument("slug")
@@ -16,7 +16,7 @@ class Command(BaseCommand):
         if policy is None:
             raise CommandError(f"no policy with slug {slug!r}")
         versions = policy.versions.all()
-        version = versions.filter(number=version_number).first() if version_number else versions.first()
+        version = versions.filter(number=version_number).first() if version_number else policy.current_version
         if version is None:
             raise CommandError(f"policy {slug!r} has no version {version_number}")
         self.stdout.write(export_policy(version), ending="")
