@@ -66,7 +66,7 @@ class PolicySource:
             categories = {category.key for category in self.spec.categories}
             rule_names = {rule.name for rule in self.spec.deadline_rules}
         else:
-            version = self.policy.current_version
+            version = self.policy.latest_version
             stages = set(version.stages.values_list("number", flat=True))
             categories = {category["key"] for category in version.categories}
             rule_names = set(version.deadline_rules.values_list("name", flat=True))
@@ -142,7 +142,7 @@ def resolve_policy(
         except PolicyFileError as exc:
             raise ScenarioError(scenario.source, [f"policy: the seed file does not load: {exc}"]) from None
         stored = Policy.objects.filter(slug=named).first()
-        current = stored.current_version if stored else None
+        current = stored.latest_version if stored else None  # a draft can be tried before it is published
         if seed is not None and (seeds_first or current is None):
             source = PolicySource(name=named, spec=seed)
         elif current is not None:

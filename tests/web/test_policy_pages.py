@@ -220,3 +220,21 @@ def test_preview_form_alone_shows_no_errors(client, worlds):
     page = client.get(reverse("policy-preview", args=["bcssp"])).content.decode()
     assert "govuk-error-summary" not in page
     assert "<title>Work out due dates" in page
+
+
+def test_a_draft_is_shown_to_the_partnerships_admin_as_a_draft_and_to_nobody_else(client, worlds):
+    bcssp, _ = worlds
+    published = bcssp.partnership.policy.current_version
+    changed = export_policy(published).replace("name: Manager to manager", "name: Draft manager stage")
+    draft, _ = load_policy_text(changed, "draft.yaml")
+    draft.status = "draft"
+    draft.save(update_fields=["status"])
+    login(client, bcssp.teacher)
+    page = text_of(client.get(reverse("policy", args=["bcssp"])))
+    assert "Draft manager stage" not in page, "members read the published version"
+    assert client.get(reverse("policy", args=["bcssp"]) + f"?version={draft.number}").status_code == 404
+    client.logout()
+    login(client, bcssp.admin)
+    page = text_of(client.get(reverse("policy", args=["bcssp"]) + f"?version={draft.number}"))
+    assert "Draft manager stage" in page and f"This is version {draft.number}, a draft." in page
+    assert "Draft manager stage" not in text_of(client.get(reverse("policy", args=["bcssp"])))

@@ -36,7 +36,9 @@ class Command(BaseCommand):
         if not paths and write_expected:
             paths = scenario_files()
         if not paths:
-            raise CommandError("Give a scenario file to play, e.g. manage.py simulate policies/scenarios/<policy>/<name>.yaml")
+            raise CommandError(
+                "Give a scenario file to play, e.g. manage.py simulate policies/scenarios/<slug>/<name>.yaml"
+            )
         failed = []
         for path in paths:
             try:

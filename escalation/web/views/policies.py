@@ -27,7 +27,7 @@ from policies.calendar import LONDON
 from policies.models import DeadlineRule, PolicyVersion
 from policies.preview import RAISED_AT, preview_deadlines
 from policies.schema import role_recipients
-from policies.vocabulary import Anchor, Condition, DeadlineKind, Event
+from policies.vocabulary import Anchor, Condition, DeadlineKind, Event, PublicationStatus
 
 
 def member_partnerships(user) -> QuerySet[Partnership]:
@@ -43,12 +43,15 @@ def partnership_for_policy(user, slug: str) -> Partnership:
     return partnership
 
 
-def chosen_version(partnership: Partnership, number: str | None) -> PolicyVersion:
+def chosen_version(partnership: Partnership, number: str | None, *, drafts: bool = False) -> PolicyVersion:
+    """The version asked for, or the one governing new disputes (the newest published); drafts only for admins."""
     versions = partnership.policy.versions.select_related("policy")
+    if not drafts:
+        versions = versions.filter(status=PublicationStatus.PUBLISHED)
     if number:
         version = versions.filter(number=number).first() if number.isdecimal() else None
     else:
-        version = versions.order_by("-number").first()
+        version = partnership.policy.current_version or versions.order_by("-number").first()
     if version is None:
         raise Http404("No such version")
     return version
@@ -209,8 +212,13 @@ def index(request: HttpRequest) -> HttpResponse:
 @require_GET
 def detail(request: HttpRequest, slug: str) -> HttpResponse:
     partnership = partnership_for_policy(request.user, slug)
-    version = chosen_version(partnership, request.GET.get("version"))
-    versions = list(partnership.policy.versions.order_by("-number"))
+    admin = is_partnership_admin(request.user, partnership)
+    version = chosen_version(partnership, request.GET.get("version"), drafts=admin)
+    versions = partnership.policy.versions.order_by("-number")
+    if not admin:
+        versions = versions.filter(status=PublicationStatus.PUBLISHED)
+    versions = list(versions)
+    current = partnership.policy.current_version
     rules = describe_rules(version, partnership.default_stage_working_days)
     return render(
         request,
@@ -219,8 +227,9 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
             "partnership": partnership,
             "policy": partnership.policy,
             "version": version,
-            "is_current": version.number == versions[0].number,
-            "can_try_scenario": is_partnership_admin(request.user, partnership),
+            "is_current": current is not None and version.pk == current.pk,
+            "is_draft": version.status == PublicationStatus.DRAFT,
+            "can_try_scenario": admin,
             "versions": versions,
             "stages": describe_stages(version, rules),
             "rules": rules,
