@@ -10,12 +10,15 @@ import contextvars
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from agencies.models import Membership
-from policies.models import DeadlineRule, PolicyVersion
-from policies.runtime import NOBODY, Actor, PolicyRules, StageRule
+from django.db.models import F, IntegerField, Value
+
+from agencies.models import Membership, OfficeHolder
+from policies.models import DeadlineRule, PolicyVersion, Stage
+from policies.runtime import NOBODY, PARTNERSHIP_ROLES, Actor, PolicyRules, StageRule
 from policies.runtime.deadlines import DeadlineRuleDef
 from policies.runtime.notices import NoticeRule
-from policies.schema import PolicySpec
+from policies.runtime.rules import named_from_stored
+from policies.schema import PolicySpec, StageSpec, role_recipients
 
 
 def rules_of(version: PolicyVersion) -> PolicyRules:
@@ -24,23 +27,36 @@ def rules_of(version: PolicyVersion) -> PolicyRules:
     if cached is None:
         cached = PolicyRules(
             version_id=version.pk,
-            stages=tuple(
-                StageRule(
-                    number=stage.number,
-                    name=stage.name,
-                    approval_required=stage.approval_required,
-                    approver_roles=tuple(stage.approver_roles),
-                    binding=stage.binding,
-                    pre_escalation=stage.pre_escalation,
-                )
-                for stage in sorted(version.stages.all(), key=lambda stage: stage.number)
-            ),
+            stages=tuple(stage_rule(stage) for stage in sorted(version.stages.all(), key=lambda stage: stage.number)),
             start_stage=version.start_stage,
             immediate_harm_start_stages=tuple(version.immediate_harm_start_stages),
             subjects=tuple(version.subjects),
         )
         version._runtime_rules = cached
     return cached
+
+
+def stage_rule(stage: Stage | StageSpec) -> StageRule:
+    """A stored stage (or a checked stage of a policy file) as the runtime reads it."""
+    if isinstance(stage, StageSpec):
+        actors = stage.actors.model_dump()
+        decision_maker = stage.decision_maker.stored() if stage.decision_maker else None
+    else:
+        actors, decision_maker = stage.actors or {}, stage.decision_maker
+    return StageRule(
+        number=stage.number,
+        name=stage.name,
+        approval_required=stage.approval_required,
+        approver_roles=tuple(stage.approver_roles),
+        binding=stage.binding,
+        pre_escalation=stage.pre_escalation,
+        sides=stage.sides,
+        raising_actors=tuple(actors.get("raising") or ()),
+        other_actors=tuple(actors.get("other") or ()),
+        outcome_roles=tuple(stage.outcome_roles or ()),
+        decision_maker=named_from_stored(decision_maker),
+        confirm_both_sides=stage.confirm_both_sides,
+    )
 
 
 _request_actors: contextvars.ContextVar[dict | None] = contextvars.ContextVar("request_actors", default=None)
@@ -56,8 +72,24 @@ def request_scope() -> Iterator[None]:
         _request_actors.reset(token)
 
 
+def _posts(user, partnership_id: int):
+    """(agency id, role) for each membership and (None, office) for each office held: one query."""
+    roles = (
+        Membership.objects.filter(user=user, agency__partnership_id=partnership_id)
+        .annotate(place=F("agency_id"), post=F("role"))
+        .values_list("place", "post")
+    )
+    offices = (
+        OfficeHolder.objects.filter(user=user, partnership_id=partnership_id)
+        .annotate(place=Value(None, output_field=IntegerField()), post=F("office"))
+        .values_list("place", "post")
+    )
+    return roles.union(offices, all=True)
+
+
 def actor_for(user, partnership_id: int) -> Actor:
-    """The person's roles in one partnership (read once per request inside `request_scope`)."""
+    """The person's roles and offices in one partnership, in one query (once per request inside
+    `request_scope`)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return NOBODY
     cache = _request_actors.get()
@@ -65,15 +97,18 @@ def actor_for(user, partnership_id: int) -> Actor:
     key = (user.pk, partnership_id)
     if key not in actors:
         by_agency: dict[int, set[str]] = {}
-        for agency_id, role in Membership.objects.filter(user=user, agency__partnership_id=partnership_id).values_list(
-            "agency_id", "role"
-        ):
-            by_agency.setdefault(agency_id, set()).add(role)
+        offices: set[str] = set()
+        for agency_id, post in _posts(user, partnership_id):
+            if agency_id is None:
+                offices.add(post)
+            else:
+                by_agency.setdefault(agency_id, set()).add(post)
         actors[key] = Actor(
             user_id=user.pk,
             roles_by_agency={agency: frozenset(roles) for agency, roles in by_agency.items()},
-            partnership_roles=frozenset(role for roles in by_agency.values() for role in roles),
+            partnership_roles=frozenset(role for roles in by_agency.values() for role in roles) & PARTNERSHIP_ROLES,
             active=user.is_active,
+            offices=frozenset(offices),
         )
     return actors[key]
 
@@ -82,17 +117,7 @@ def rules_from_spec(spec: PolicySpec, version_id: int = 0) -> PolicyRules:
     """The rules of a checked policy file, without loading it: for the policy preview and fast rule tests."""
     return PolicyRules(
         version_id=version_id,
-        stages=tuple(
-            StageRule(
-                number=stage.number,
-                name=stage.name,
-                approval_required=stage.approval_required,
-                approver_roles=tuple(stage.approver_roles),
-                binding=stage.binding,
-                pre_escalation=stage.pre_escalation,
-            )
-            for stage in spec.stages
-        ),
+        stages=tuple(stage_rule(stage) for stage in spec.stages),
         start_stage=spec.start_stage,
         immediate_harm_start_stages=tuple(spec.immediate_harm.start_stages),
         subjects=tuple(spec.subjects),
@@ -125,6 +150,8 @@ def deadline_rule_def(rule: DeadlineRule) -> DeadlineRuleDef:
         breach_event=rule.breach_event,
         remind_roles=tuple(rule.remind_roles),
         breach_roles=tuple(rule.breach_roles),
+        strength=rule.strength,
+        able_roles=tuple(rule.able_roles),
     )
 
 
@@ -136,8 +163,8 @@ def notice_rules_of(version: PolicyVersion) -> tuple[NoticeRule, ...]:
             NoticeRule(
                 event=rule.event,
                 stages=tuple(rule.stages),
-                roles=tuple(rule.roles),
-                sides=rule.sides,
+                # A row written before recipients were stored names roles only: the same people, in the new form.
+                recipients=tuple(rule.recipients or role_recipients(rule.roles, rule.sides)),
                 condition=rule.condition,
                 message=rule.message,
             )

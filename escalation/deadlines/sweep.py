@@ -25,8 +25,9 @@ from escalation.audit.events import AuditEventType
 from escalation.deadlines.models import Deadline
 from escalation.deadlines.overdue import deadline_label, london_time
 from escalation.notifications.models import Notification
-from escalation.notifications.outbox import queue
-from policies.vocabulary import Event
+from escalation.notifications.outbox import queue_recipients
+from policies.schema import role_recipients
+from policies.vocabulary import Event, Strength
 
 logger = logging.getLogger(__name__)
 
@@ -42,10 +43,10 @@ class SweepResult:
 
 
 def breaches_due(now: datetime.datetime) -> QuerySet[Deadline]:
-    # Uses the partial index deadline_breach_due.
+    # Uses the partial index deadline_breach_due. A guide is reminded but never breached.
     return Deadline.objects.filter(
         closed_at__isnull=True, breached_at__isnull=True, paused_at__isnull=True, due_at__lt=now
-    )
+    ).exclude(rule__strength=Strength.GUIDE)
 
 
 def reminders_due(now: datetime.datetime) -> QuerySet[Deadline]:
@@ -97,13 +98,24 @@ def _reminder_wording(deadline: Deadline) -> tuple[str, str]:
     )
 
 
-def _notify(deadline: Deadline, event: str, roles: list[str], wording: tuple[str, str], now) -> list[Notification]:
+def _notify(deadline: Deadline, event: str, recipients: list, wording: tuple[str, str], now) -> list[Notification]:
     headline, message = wording
-    return queue(deadline.dispute, event, roles, headline[:300], now, message=message, deadline=deadline)
+    dispute = deadline.dispute
+    return queue_recipients(dispute, event, recipients, headline[:300], now, message=message, deadline=deadline)
+
+
+def remind_to(deadline: Deadline) -> list:
+    """Whom the rule reminds, by their part in the dispute (a rule stored before that names roles only)."""
+    return list(deadline.rule.remind_to) or role_recipients(deadline.rule.remind_roles)
+
+
+def breach_to(deadline: Deadline) -> list:
+    """Whom the rule tells of a breach, by their part in the dispute (a rule stored before that names roles only)."""
+    return list(deadline.rule.breach_to) or role_recipients(deadline.rule.breach_roles)
 
 
 def record_breach(deadline: Deadline, now: datetime.datetime) -> list[Notification] | None:
-    """Mark the deadline breached and tell the rule's roles; None if another sweep got there first."""
+    """Mark the deadline breached and tell the rule's recipients; None if another sweep got there first."""
     won = (
         Deadline.objects.filter(
             pk=deadline.pk, closed_at__isnull=True, breached_at__isnull=True, paused_at__isnull=True
@@ -121,7 +133,7 @@ def record_breach(deadline: Deadline, now: datetime.datetime) -> list[Notificati
         after={"rule": deadline.rule.name, "due_at": deadline.due_at.isoformat(), "event": deadline.rule.breach_event},
         now=now,
     )
-    return _notify(deadline, deadline.rule.breach_event, deadline.rule.breach_roles, _breach_wording(deadline), now)
+    return _notify(deadline, deadline.rule.breach_event, breach_to(deadline), _breach_wording(deadline), now)
 
 
 def record_reminder(deadline: Deadline, now: datetime.datetime) -> list[Notification] | None:
@@ -146,7 +158,7 @@ def record_reminder(deadline: Deadline, now: datetime.datetime) -> list[Notifica
         after={"rule": deadline.rule.name, "due_at": deadline.due_at.isoformat()},
         now=now,
     )
-    return _notify(deadline, Event.DEADLINE_NEAR, deadline.rule.remind_roles, _reminder_wording(deadline), now)
+    return _notify(deadline, Event.DEADLINE_NEAR, remind_to(deadline), _reminder_wording(deadline), now)
 
 
 def _sweep_kind(due: QuerySet[Deadline], order_by: str, record, now, batch_size: int) -> tuple[int, int]:

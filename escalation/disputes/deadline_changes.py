@@ -1,4 +1,5 @@
-"""Changes to deadlines themselves: the business manager's extensions and pauses, and calendar changes.
+"""Changes to deadlines themselves: the business manager's extensions and pauses, a due moment brought
+forward to protect the subject, and calendar changes.
 
 An extension or pause is kept on the deadline row (`extended_days`, `paused_at`), so every later
 computation (`deadlines.rules.refresh_due`, called whenever the dispute moves or the calendar changes) uses
@@ -6,6 +7,11 @@ it. The sweep leaves paused rows alone; on resuming, the working days the pause 
 extension. Only working-day deadlines can be extended or paused: a deadline in calendar hours (a policy's
 clock for a risk of immediate harm) is about a risk to someone now, and a deadline set by hand is changed
 by setting it again.
+
+A deadline can also be shortened: "within one working week or a timescale that protects the child from harm
+(whichever is shortest)". The earlier moment is kept on the row (`shortened_due_at`) and the deadline falls due
+at whichever is earlier, the policy's moment or that one, however it is recomputed later. A shortened deadline
+is not extended or paused: that would undo the protection it was shortened for.
 """
 
 import datetime
@@ -45,6 +51,7 @@ CHANGE_PERMISSIONS = {
     "extend": "adjust_deadline",
     "pause": "adjust_deadline",
     "resume": "adjust_deadline",
+    "shorten": "shorten_deadline",
 }
 
 
@@ -58,6 +65,10 @@ def refusal(row: Deadline, change: str) -> str | None:
     kind = row.rule.kind
     if change == "set":
         return None if kind == DeadlineKind.MANUAL else "Only a deadline the policy leaves to the chair is set by hand."
+    if change == "shorten":
+        return _shorten_refusal(row)
+    if change in ("extend", "pause") and row.shortened_due_at is not None:
+        return "This deadline was brought forward to protect the child or adult, so it cannot be extended or paused."
     if kind == DeadlineKind.CALENDAR_HOURS:
         name = row.rule.short_name
         name = name[0].upper() + name[1:]
@@ -72,6 +83,18 @@ def refusal(row: Deadline, change: str) -> str | None:
         return "This deadline has already been missed: extend it instead of pausing it."
     if change == "resume" and row.paused_at is None:
         return "This deadline is not paused."
+    return None
+
+
+def _shorten_refusal(row: Deadline) -> str | None:
+    if row.rule.kind == DeadlineKind.MANUAL:
+        return "This deadline is set by the chair: ask the chair to set an earlier date instead."
+    if row.due_at is None:
+        return "This deadline has no due date yet, so it cannot be brought forward."
+    if row.paused_at is not None:
+        return "This deadline is paused: restart it before bringing it forward."
+    if row.breached_at is not None:
+        return "This deadline has already been missed, so it cannot be brought forward."
     return None
 
 
@@ -99,6 +122,7 @@ def _state(row: Deadline) -> dict:
         "paused_at": iso(row.paused_at),
         "reminded_at": iso(row.reminded_at),
         "breached_at": iso(row.breached_at),
+        "shortened_due_at": iso(row.shortened_due_at),
     }
 
 
@@ -154,6 +178,51 @@ def extend_deadline(
             f"It is now due on {london_time(row.due_at)}. The reason is on the dispute's page.",
             now,
         )
+    return row
+
+
+@transaction.atomic
+def shorten_deadline(
+    *, deadline: Deadline, by, due_at: datetime.datetime, reason: str, now: datetime.datetime | None = None
+) -> Deadline:
+    """Bring the deadline forward to an earlier moment that protects the subject, for a written reason.
+
+    The business manager or a manager of either agency may; the moment must be in the future and earlier than
+    the deadline's due moment now. Audited; the rule's recipients are told.
+    """
+    now = now or timezone.now()
+    dispute, row = _locked(deadline)
+    require(by, dispute, "shorten_deadline", now)
+    _check(row, "shorten", reason)
+    if not isinstance(due_at, datetime.datetime) or due_at.tzinfo is None:
+        raise ActionRefused("Give the new due date and time.")
+    if due_at <= now:
+        raise ActionRefused("The new due date and time must be in the future.")
+    if due_at >= row.due_at:
+        raise ActionRefused(f"The new due date and time must be before {london_time(row.due_at)}, when it is due now.")
+    before = _state(row)
+    row.shortened_due_at = due_at
+    _recompute(row, dispute, now)
+    row.save(update_fields=[*FIELDS, "shortened_due_at"])
+    audit.record(
+        by,
+        AuditEventType.DEADLINE_SHORTENED,
+        dispute=dispute,
+        obj=row,
+        before=before,
+        after={**_state(row), "reason": reason},
+        now=now,
+    )
+    label = deadline_label(row)
+    _tell(
+        dispute,
+        row,
+        by,
+        f"{dispute.reference}: deadline brought forward ({label})",
+        f"'{label}' was brought forward to protect the child or adult. It is now due on "
+        f"{london_time(row.due_at)}. The reason is on the dispute's page.",
+        now,
+    )
     return row
 
 

@@ -133,6 +133,22 @@ class Dispute(ConcurrentTransitionMixin, models.Model):
     def resolve(self) -> None:
         pass
 
+    @transition(
+        field=state,
+        source=[*ACTIVE_STATES, DisputeState.AWAITING_APPROVAL],
+        target=DisputeState.AWAITING_CONFIRMATION,
+    )
+    def await_confirmation(self) -> None:
+        """A resolution recorded by one side, at a stage where both sides must confirm it."""
+
+    @transition(field=state, source=DisputeState.AWAITING_CONFIRMATION, target=DisputeState.RESOLVED)
+    def confirm_resolution(self) -> None:
+        pass
+
+    @transition(field=state, source=DisputeState.AWAITING_CONFIRMATION, target=DisputeState.IN_DISCUSSION)
+    def reject_resolution(self) -> None:
+        pass
+
     @transition(field=state, source=DisputeState.RESOLVED, target=DisputeState.CLOSED)
     def close(self) -> None:
         pass
@@ -181,6 +197,12 @@ class StageVisit(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     reason = models.TextField(blank=True)
+    escalation_proposed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When escalation out of this stage was proposed: the stage declared unresolved. Clocks that run "
+        "from the stage failing start here.",
+    )
 
     class Meta:
         ordering = ["entered_at", "id"]

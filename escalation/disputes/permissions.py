@@ -8,8 +8,38 @@ from escalation.disputes.models import Dispute
 from policies.loading import actor_for, rules_of
 from policies.runtime import ActionRefused, Actor, Command, Decision, DisputeSnapshot, allowed_commands, decide
 from policies.runtime import can_approve as runtime_can_approve
+from policies.vocabulary import DisputeState
 
 __all__ = ["ActionRefused", "actor_of", "allowed_actions", "can_approve", "decision", "require", "side_of"]
+
+
+def confirmed_by(dispute: Dispute) -> frozenset[int]:
+    """The agencies that have confirmed the resolution awaiting confirmation (a query only in that state)."""
+    if dispute.state != DisputeState.AWAITING_CONFIRMATION:
+        return frozenset()
+    outcome = getattr(dispute, "outcome", None)
+    if outcome is None:
+        return frozenset()
+    confirmed = (
+        (dispute.raising_agency_id, outcome.raising_confirmed_at),
+        (dispute.other_agency_id, outcome.other_confirmed_at),
+    )
+    return frozenset(agency for agency, at in confirmed if at is not None)
+
+
+def escalate_on_breach_roles(dispute: Dispute) -> frozenset[str]:
+    """Roles the policy lets move the dispute on because a deadline naming them was breached and is still open:
+    from the page's prefetched deadlines, or one query (none for a dispute no longer open)."""
+    if not dispute.is_open:
+        return frozenset()
+    prefetched = getattr(dispute, "_prefetched_objects_cache", {}).get("deadlines")
+    if prefetched is not None:
+        lists = [row.rule.escalate_on_breach for row in prefetched if row.closed_at is None and row.breached_at]
+    else:
+        lists = dispute.deadlines.filter(closed_at__isnull=True, breached_at__isnull=False).values_list(
+            "rule__escalate_on_breach", flat=True
+        )
+    return frozenset(role for roles in lists for role in roles or ())
 
 
 def snapshot_of(dispute: Dispute) -> DisputeSnapshot:
@@ -20,6 +50,9 @@ def snapshot_of(dispute: Dispute) -> DisputeSnapshot:
         raising_agency_id=dispute.raising_agency_id,
         other_agency_id=dispute.other_agency_id,
         escalation_side_id=dispute.escalation_side_id,
+        immediate_harm=dispute.immediate_harm,
+        confirmed_by=confirmed_by(dispute),
+        escalate_on_breach_roles=escalate_on_breach_roles(dispute),
     )
 
 

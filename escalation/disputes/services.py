@@ -16,7 +16,7 @@ from agencies.models import Agency, Membership, Partnership, Role
 from escalation.audit import trail as audit
 from escalation.audit.events import AuditEventType
 from escalation.deadlines.models import Deadline
-from escalation.deadlines.rules import sync_deadlines
+from escalation.deadlines.rules import reopen_after_declined_escalation, sync_deadlines
 from escalation.disputes.models import (
     Dispute,
     Outcome,
@@ -29,13 +29,13 @@ from escalation.disputes.models import (
 )
 from escalation.disputes.permissions import ActionRefused, require, side_of
 from escalation.notifications.models import Notification
-from escalation.notifications.outbox import queue, queue_policy_notifications, send_after_commit
+from escalation.notifications.outbox import queue, queue_policy_notifications, queue_recipients, send_after_commit
 from escalation.records.requirements import fulfil_form_requirements
 from policies.calendar import LONDON
 from policies.loading import rules_of
 from policies.runtime import Command, Decision, Waiting, check_start
-from policies.runtime.notices import Trigger
-from policies.vocabulary import Event, MediationChoice
+from policies.runtime.notices import Trigger, reach_triggers
+from policies.vocabulary import DisputeState, Event, MediationChoice
 
 SUBJECT_FIELDS = (
     "kind",
@@ -121,11 +121,38 @@ def _enter_stage(dispute: Dispute, stage_number: int, entered_by, now, approved_
 
 
 def _set_off(dispute: Dispute, triggers: tuple[Trigger, ...], now: datetime.datetime) -> None:
-    """The deadlines, notices and records the policy attaches to what just happened."""
+    """The deadlines, notices and records the policy attaches to what just happened.
+
+    Entering a stage also reaches it and passes every stage below it not reached before (`stage_reached`, once
+    each): a dispute started at stage 3 has reached stages 1, 2 and 3.
+    """
     sync_deadlines(dispute, now)
-    for trigger in triggers:
+    for trigger in _with_stages_reached(dispute, triggers):
         queue_policy_notifications(dispute, trigger.event, trigger.stage, now)
         fulfil_form_requirements(dispute, trigger.event, trigger.stage, now)
+
+
+def _with_stages_reached(dispute: Dispute, triggers: tuple[Trigger, ...]) -> tuple[Trigger, ...]:
+    """The triggers, each stage entry followed by the stages it newly reaches or passes."""
+    found: list[Trigger] = []
+    for trigger in triggers:
+        found.append(trigger)
+        if trigger.event == Event.STAGE_ENTERED:
+            visits = list(dispute.stage_visits.order_by("entered_at", "id").values_list("stage_number", flat=True))
+            before = visits[:-1] if visits and visits[-1] == trigger.stage else visits
+            found += reach_triggers(rules_of(dispute.policy_version), before, trigger.stage)
+    return tuple(found)
+
+
+def outset_refusal(outset: datetime.date | None, now: datetime.datetime) -> str | None:
+    """Why this outset cannot be given for a dispute raised at `now`; None when it can (or none is given)."""
+    if outset is None:
+        return None
+    if isinstance(outset, datetime.datetime) or not isinstance(outset, datetime.date):
+        return "Give the date the concern was first considered as a day, month and year."
+    if outset > now.astimezone(LONDON).date():
+        return "The date the concern was first considered cannot be after the dispute is raised."
+    return None
 
 
 @transaction.atomic
@@ -141,14 +168,20 @@ def raise_dispute(
     immediate_harm: bool = False,
     start_stage: int | None = None,
     other_worker=None,
+    concern_outset: datetime.date | None = None,
     now: datetime.datetime | None = None,
 ) -> Dispute:
     """Raise a dispute at the policy's first stage (or higher, for immediate harm where the policy allows).
 
     The other agency hears through `other_worker` when the raiser knows who made the decision, otherwise
-    through its managers and designated safeguarding lead, who pass it to the right person.
+    through its managers and designated safeguarding lead, who pass it to the right person. `concern_outset`
+    is the day the concern was first considered, if the raiser gives it: clocks that run from the outset start
+    there.
     """
     now = now or timezone.now()
+    problem = outset_refusal(concern_outset, now)
+    if problem:
+        raise ActionRefused(problem)
     partnership = raising_agency.partnership
     if not Membership.objects.filter(user=raised_by, agency=raising_agency).exists():
         raise ActionRefused(f"You do not work for {raising_agency}, so you cannot raise a dispute for it.")
@@ -186,6 +219,7 @@ def raise_dispute(
         attempts_so_far=attempts_so_far,
         immediate_harm=immediate_harm,
         immediate_harm_flagged_at=now if immediate_harm else None,
+        concern_outset=concern_outset,
         raised_at=now,
         current_stage=stage_number,
     )
@@ -193,8 +227,14 @@ def raise_dispute(
     dispute.save()
     _enter_stage(dispute, stage_number, raised_by, now, reason="Dispute raised")
     _ensure_participant(dispute, raised_by, raising_agency)
+    outset = {"concern_outset": concern_outset.isoformat()} if concern_outset else {}
     audit.record(
-        raised_by, AuditEventType.DISPUTE_RAISED, dispute=dispute, obj=dispute, after=_snapshot(dispute), now=now
+        raised_by,
+        AuditEventType.DISPUTE_RAISED,
+        dispute=dispute,
+        obj=dispute,
+        after={**_snapshot(dispute), **outset},
+        now=now,
     )
     notice = version.notice("raised")
     headline = notice.headline_for(dispute.reference)
@@ -269,6 +309,7 @@ def propose_escalation(*, dispute: Dispute, proposed_by, reason: str, now: datet
         raise ActionRefused("Say why the dispute needs to go to the next stage.")
     before = _snapshot(dispute)
     next_stage = dispute.next_stage()
+    _declare_unresolved(dispute, now)
     if not decision.needs_approval:
         _apply(dispute, decision)
         _enter_stage(dispute, decision.enter_stage, proposed_by, now, reason=reason)
@@ -282,7 +323,7 @@ def propose_escalation(*, dispute: Dispute, proposed_by, reason: str, now: datet
             after={**_snapshot(dispute), "reason": reason},
             now=now,
         )
-        _set_off(dispute, decision.triggers, now)
+        _set_off(dispute, (Trigger(Event.ESCALATION_PROPOSED, before["stage"]), *decision.triggers), now)
         return dispute
     _apply(dispute, decision)
     dispute.escalation_proposed_by = proposed_by
@@ -310,7 +351,14 @@ def propose_escalation(*, dispute: Dispute, proposed_by, reason: str, now: datet
         exclude=[proposed_by],
         any_of=True,
     )
+    _set_off(dispute, (Trigger(Event.ESCALATION_PROPOSED, dispute.current_stage),), now)
     return dispute
+
+
+def _declare_unresolved(dispute: Dispute, now: datetime.datetime | None) -> None:
+    """Keep (or, with None, forget) when escalation out of the current stage was proposed: clocks that run from
+    a stage failing start there, and the stage's own deadlines end there."""
+    dispute.stage_visits.filter(left_at__isnull=True).update(escalation_proposed_at=now)
 
 
 def _clear_proposal(dispute: Dispute) -> None:
@@ -353,10 +401,13 @@ def decline_escalation(*, dispute: Dispute, approver, reason: str, now: datetime
     if not reason.strip():
         raise ActionRefused("Say why the escalation is declined: the person who asked for it will see this.")
     before = _snapshot(dispute)
-    proposer = dispute.escalation_proposed_by
+    proposer, proposed_at = dispute.escalation_proposed_by, dispute.escalation_proposed_at
     _apply(dispute, decision)
     _clear_proposal(dispute)
     dispute.save()
+    _declare_unresolved(dispute, None)
+    reopen_after_declined_escalation(dispute, proposed_at)
+    sync_deadlines(dispute, now)
     audit.record(
         approver,
         AuditEventType.ESCALATION_DECLINED,
@@ -408,6 +459,7 @@ def record_resolution(
     _apply(dispute, decision)
     _clear_proposal(dispute)
     dispute.save()
+    awaiting = decision.state == DisputeState.AWAITING_CONFIRMATION
     outcome = Outcome.objects.create(
         dispute=dispute,
         stage_number=dispute.current_stage,
@@ -417,7 +469,11 @@ def record_resolution(
         outstanding_actions=outstanding_actions,
         recorded_by=recorded_by,
         recorded_at=now,
+        **(_confirmation(dispute, decision.side, recorded_by, now) if awaiting else {}),
     )
+    if awaiting:
+        _ask_for_confirmation(dispute, outcome, decision, before, now)
+        return outcome
     dispute.stage_visits.filter(left_at__isnull=True).update(left_at=now)
     audit.record(
         recorded_by,
@@ -428,6 +484,12 @@ def record_resolution(
         after=_snapshot(dispute),
         now=now,
     )
+    _announce_resolution(dispute, recorded_by, decision, now)
+    return outcome
+
+
+def _announce_resolution(dispute: Dispute, by, decision: Decision, now: datetime.datetime) -> None:
+    """Tell both agencies the dispute is resolved, then what the policy attaches to a resolution at the stage."""
     notice = dispute.policy_version.notice("resolved")
     queue(
         dispute,
@@ -436,10 +498,9 @@ def record_resolution(
         notice.headline_for(dispute.reference),
         now,
         message=notice.message,
-        exclude=[recorded_by],
+        exclude=[by],
     )
     _set_off(dispute, decision.triggers, now)
-    return outcome
 
 
 @transaction.atomic
@@ -500,6 +561,35 @@ def withdraw_dispute(*, dispute: Dispute, withdrawn_by, reason: str, now: dateti
 
 
 @transaction.atomic
+def flag_immediate_harm(*, dispute: Dispute, flagged_by, reason: str, now: datetime.datetime | None = None) -> Dispute:
+    """Report a risk of immediate harm after the dispute was raised.
+
+    The policy's immediate-harm rules start now: their deadlines open (one that runs from the raising runs from
+    this report instead), and the notices and records it attaches to `immediate_harm_flagged` follow.
+    """
+    now = now or timezone.now()
+    dispute = _lock(dispute)
+    decision = require(flagged_by, dispute, Command.FLAG_IMMEDIATE_HARM, now)
+    if not reason.strip():
+        raise ActionRefused("Say what the risk of immediate harm is: both agencies will see this.")
+    dispute.immediate_harm = True
+    dispute.immediate_harm_flagged_at = now
+    dispute.save(update_fields=["immediate_harm", "immediate_harm_flagged_at"])
+    _ensure_participant(dispute, flagged_by, side_of(flagged_by, dispute))
+    audit.record(
+        flagged_by,
+        AuditEventType.DISPUTE_IMMEDIATE_HARM_FLAGGED,
+        dispute=dispute,
+        obj=dispute,
+        before={"immediate_harm": False},
+        after={**_snapshot(dispute), "immediate_harm": True, "flagged_at": now.isoformat(), "reason": reason},
+        now=now,
+    )
+    _set_off(dispute, decision.triggers, now)
+    return dispute
+
+
+@transaction.atomic
 def set_manual_deadline(
     *, dispute: Dispute, set_by, due_at: datetime.datetime, now: datetime.datetime | None = None
 ) -> Deadline:
@@ -527,3 +617,202 @@ def set_manual_deadline(
         now=now,
     )
     return row
+
+
+# Who decides: binding decisions, resolutions both sides confirm, and moving on a dispute that got no response.
+
+
+def _side_name(dispute: Dispute, agency_id: int | None) -> str | None:
+    if agency_id is None:
+        return None
+    return "raising" if agency_id == dispute.raising_agency_id else "other"
+
+
+def _confirmation(dispute: Dispute, agency_id: int | None, user, now: datetime.datetime) -> dict[str, Any]:
+    """The Outcome fields that say `agency_id`'s side confirmed the resolution (none for someone of neither)."""
+    side = _side_name(dispute, agency_id)
+    if side is None:
+        return {}
+    return {f"{side}_confirmed_by": user, f"{side}_confirmed_at": now}
+
+
+def _ask_for_confirmation(
+    dispute: Dispute, outcome: Outcome, decision: Decision, before: dict[str, Any], now: datetime.datetime
+) -> None:
+    """A resolution one side recorded: audited, and the current stage's actors on each side still to confirm are
+    told (they are also waited on, so it shows in what needs them)."""
+    audit.record(
+        outcome.recorded_by,
+        AuditEventType.RESOLUTION_AWAITING_CONFIRMATION,
+        dispute=dispute,
+        obj=outcome,
+        before=before,
+        after={**_snapshot(dispute), "side": _side_name(dispute, decision.side)},
+        now=now,
+    )
+    _ask_sides_to_confirm(dispute, decision, outcome.recorded_by, now)
+    sync_deadlines(dispute, now)
+
+
+def _ask_sides_to_confirm(dispute: Dispute, decision: Decision, by, now: datetime.datetime) -> None:
+    pending = {_side_name(dispute, row.agency_id) for row in decision.waiting_on if row.agency_id is not None}
+    if not pending:
+        return
+    queue_recipients(
+        dispute,
+        "resolution_to_confirm",
+        [{"kind": "stage_actors", "sides": pending.pop() if len(pending) == 1 else "both", "basis": None}],
+        f"{dispute.reference}: a resolution is waiting for your agency to confirm it",
+        now,
+        message="Confirm the resolution on the dispute's page, or say that your agency does not agree.",
+        exclude=[by],
+        stage=dispute.current_stage,
+    )
+
+
+@transaction.atomic
+def record_decision(
+    *,
+    dispute: Dispute,
+    recorded_by,
+    agreed_outcome: str,
+    decided_on: datetime.date,
+    outstanding_actions: str = "",
+    convened: str = MediationChoice.NEITHER,
+    now: datetime.datetime | None = None,
+) -> Outcome:
+    """The decision-maker of a final and binding stage records its decision: the only way such a stage ends, and
+    nobody else's to record, not even a party's (policy-audit §9 item 4). It needs no confirmation."""
+    now = now or timezone.now()
+    dispute = _lock(dispute)
+    decision = require(recorded_by, dispute, Command.RECORD_DECISION, now)
+    if not agreed_outcome.strip():
+        raise ActionRefused("Write down the decision: both agencies will see it.")
+    before = _snapshot(dispute)
+    _apply(dispute, decision)
+    _clear_proposal(dispute)
+    dispute.save()
+    outcome = Outcome.objects.create(
+        dispute=dispute,
+        stage_number=dispute.current_stage,
+        decided_on=decided_on,
+        convened=convened,
+        agreed_outcome=agreed_outcome,
+        outstanding_actions=outstanding_actions,
+        recorded_by=recorded_by,
+        recorded_at=now,
+        binding=True,
+    )
+    dispute.stage_visits.filter(left_at__isnull=True).update(left_at=now)
+    audit.record(
+        recorded_by,
+        AuditEventType.DECISION_RECORDED,
+        dispute=dispute,
+        obj=outcome,
+        before=before,
+        after=_snapshot(dispute),
+        now=now,
+    )
+    _announce_resolution(dispute, recorded_by, decision, now)
+    return outcome
+
+
+@transaction.atomic
+def confirm_resolution(*, dispute: Dispute, confirmed_by, now: datetime.datetime | None = None) -> Outcome:
+    """The other side confirms a resolution awaiting confirmation; once every side taking part has, it is resolved."""
+    now = now or timezone.now()
+    dispute = _lock(dispute)
+    decision = require(confirmed_by, dispute, Command.CONFIRM_RESOLUTION, now)
+    outcome = Outcome.objects.select_for_update().get(dispute=dispute)
+    before = _snapshot(dispute)
+    confirmation = _confirmation(dispute, decision.side, confirmed_by, now)
+    for name, value in confirmation.items():
+        setattr(outcome, name, value)
+    outcome.save(update_fields=list(confirmation))
+    _apply(dispute, decision)
+    dispute.save()
+    _ensure_participant(dispute, confirmed_by, side_of(confirmed_by, dispute))
+    audit.record(
+        confirmed_by,
+        AuditEventType.RESOLUTION_CONFIRMED,
+        dispute=dispute,
+        obj=outcome,
+        before=before,
+        after={**_snapshot(dispute), "side": _side_name(dispute, decision.side)},
+        now=now,
+    )
+    if decision.state == DisputeState.RESOLVED:
+        dispute.stage_visits.filter(left_at__isnull=True).update(left_at=now)
+        _announce_resolution(dispute, confirmed_by, decision, now)
+    else:
+        _ask_sides_to_confirm(dispute, decision, confirmed_by, now)
+        sync_deadlines(dispute, now)
+    return outcome
+
+
+@transaction.atomic
+def reject_resolution(*, dispute: Dispute, rejected_by, reason: str, now: datetime.datetime | None = None) -> Dispute:
+    """A side does not agree with a resolution awaiting confirmation: the dispute is back in discussion at the same
+    stage. The recorded outcome is removed (its words stay in the audit event), so a new one can be recorded."""
+    now = now or timezone.now()
+    dispute = _lock(dispute)
+    decision = require(rejected_by, dispute, Command.REJECT_RESOLUTION, now)
+    if not reason.strip():
+        raise ActionRefused("Say why your agency does not agree with the resolution: the other agency will see this.")
+    outcome = Outcome.objects.select_for_update().get(dispute=dispute)
+    before = {**_snapshot(dispute), "agreed_outcome": outcome.agreed_outcome}
+    recorder = outcome.recorded_by
+    outcome.delete()
+    _apply(dispute, decision)
+    dispute.save()
+    audit.record(
+        rejected_by,
+        AuditEventType.RESOLUTION_REJECTED,
+        dispute=dispute,
+        obj=dispute,
+        before=before,
+        after={**_snapshot(dispute), "side": _side_name(dispute, decision.side), "reason": reason},
+        now=now,
+    )
+    if recorder.pk != rejected_by.pk:
+        headline = f"{dispute.reference}: the resolution you recorded was not agreed"
+        _tell(dispute, recorder, "resolution_rejected", headline, now)
+    sync_deadlines(dispute, now)
+    return dispute
+
+
+@transaction.atomic
+def escalate_no_response(
+    *, dispute: Dispute, escalated_by, reason: str = "", now: datetime.datetime | None = None
+) -> Dispute:
+    """Move a dispute that got no response to the next stage, without approval: open to whoever a breached deadline
+    rule names in `escalate_on_breach` (a business manager who "will escalate matters accordingly", policy-audit §9
+    item 7)."""
+    now = now or timezone.now()
+    dispute = _lock(dispute)
+    decision = require(escalated_by, dispute, Command.ESCALATE_NO_RESPONSE, now)
+    breached = dispute.deadlines.filter(closed_at__isnull=True, breached_at__isnull=False).select_related("rule")
+    rules = sorted(row.rule.name for row in breached if row.rule.escalate_on_breach)
+    note = reason.strip()
+    before = _snapshot(dispute)
+    _apply(dispute, decision)
+    _enter_stage(
+        dispute,
+        decision.enter_stage,
+        escalated_by,
+        now,
+        reason=f"No response in time: {note}" if note else "No response in time.",
+    )
+    _clear_proposal(dispute)
+    dispute.save()
+    audit.record(
+        escalated_by,
+        AuditEventType.DISPUTE_ESCALATED_NO_RESPONSE,
+        dispute=dispute,
+        obj=dispute,
+        before=before,
+        after={**_snapshot(dispute), "rules": rules, "reason": note},
+        now=now,
+    )
+    _set_off(dispute, decision.triggers, now)
+    return dispute

@@ -84,8 +84,10 @@ def to_respond(user) -> QuerySet[Dispute]:
 
 
 def involving(user) -> QuerySet[Dispute]:
-    """Unfinished disputes the person raised or took part in (resolved ones still need closing)."""
+    """Unfinished disputes the person raised or took part in (resolved ones still need closing), and those waiting
+    on a role they hold for anything but an approval (approvals have their own list): a resolution to confirm."""
     mine = Q(raised_by=user) | Q(pk__in=Dispute.objects.filter(participants__user=user).values("pk"))
+    mine |= waiting_for(user) & ~Q(state=DisputeState.AWAITING_APPROVAL)
     return disputes_for(user).filter(mine, state__in=[*OPEN_STATES, DisputeState.RESOLVED])
 
 

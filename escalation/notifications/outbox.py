@@ -1,19 +1,22 @@
 """The notifications outbox: rows written in the same transaction as the change that causes them.
 
-Recipients are found by role, never by name. A role that nobody in the agency holds is reported to
-the partnership's business manager rather than dropped. A name that is a partnership office (the CP chair,
-the designated nurse, ...) means that office's holders in the dispute's partnership, never someone inside the
-two agencies; each holder told is given access to the dispute, so they can open what they were sent.
-Headlines and messages carry no personal data: they may go by e-mail, and the details are behind sign-in.
+Recipients are found by their part in the dispute, never by name: the worker who raised it, the current stage's
+actors, a role on either or both sides, a partnership office, or alternatives of these (`people_for`). A role
+that nobody holds is reported to the partnership's business manager rather than dropped. A partnership role
+(business manager, chair, admin) means its holders in the dispute's partnership. An office (the CP chair, the
+designated nurse, ...) means that office's holders in the dispute's partnership, never someone inside the two
+agencies; each holder told is given access to the dispute, so they can open what they were sent. Nobody else
+outside the two agencies gains anything. Headlines and messages carry no personal data: they may go by e-mail,
+and the details are behind sign-in.
 """
 
 from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from celery import current_app
 from django.conf import settings
@@ -26,6 +29,7 @@ from escalation.notifications.models import Notification
 from policies.loading import notice_rules_of
 from policies.runtime.conditions import facts_of
 from policies.runtime.notices import Trigger, notices_for
+from policies.schema import role_recipients
 from policies.vocabulary import Event, Side
 
 if TYPE_CHECKING:
@@ -37,6 +41,11 @@ logger = logging.getLogger(__name__)
 
 #: The Celery task that sends one outbox row's e-mail (escalation.tasks), named so this layer need not import it.
 DELIVER_TASK = "escalation.deliver_notification"
+#: What a notification row says the worker who raised the dispute was told as.
+RAISER = "raiser"
+
+#: (person, the role, office or part in the dispute they are told as)
+Person = tuple[Any, str]
 
 
 def _agencies_for(dispute: Dispute, sides: str) -> list:
@@ -47,34 +56,179 @@ def _agencies_for(dispute: Dispute, sides: str) -> list:
     return [dispute.raising_agency, dispute.other_agency]
 
 
+def as_recipients(items: Iterable[str | Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Stored recipients, with a bare word read as the policy file reads it: "raiser", an office or a role."""
+    found: list[dict[str, Any]] = []
+    for item in items:
+        if isinstance(item, Mapping):
+            found.append(dict(item))
+        elif item == RAISER:
+            found.append({"kind": "raiser"})
+        elif is_office(item):
+            found.append({"kind": "office", "office": item})
+        else:
+            found += role_recipients([item])
+    return found
+
+
+def _office(dispute: Dispute, office: str) -> tuple[list[Person], list[str]]:
+    holders = office_holders(partnership=dispute.partnership, office=office)
+    if not holders:
+        return [], [f"{Office(office).label} for the partnership"]
+    return [(user, office) for user in holders], []
+
+
+def _role(dispute: Dispute, role: str, sides: str) -> tuple[list[Person], list[str]]:
+    """Everyone holding `role` on `sides`; a partnership role is the partnership's, an office the office's."""
+    if is_office(role):
+        return _office(dispute, role)
+    if role in PARTNERSHIP_ROLES:
+        places = [("the partnership", Membership.objects.filter(agency__partnership=dispute.partnership, role=role))]
+    else:
+        places = [
+            (agency.name, Membership.objects.filter(agency=agency, role=role))
+            for agency in _agencies_for(dispute, sides)
+        ]
+    found: list[Person] = []
+    gaps: list[str] = []
+    for place, members in places:
+        users = [m.user for m in members.select_related("user") if m.user.is_active]
+        if not users:
+            gaps.append(f"{Role(role).label} at {place}")
+        found += [(user, role) for user in users]
+    return found, gaps
+
+
+def _stage_actors(dispute: Dispute, sides: str, stage_number: int) -> tuple[list[Person], list[str]]:
+    """The stage's actors on `sides`: the roles it names for each side taking part; where it names none, its
+    approver roles if entry needs approval, else practitioners. A side's roles are alternatives: a gap is
+    reported only when nobody on that side holds any of them."""
+    stage = next((s for s in dispute.policy_version.stages.all() if s.number == stage_number), None)
+    if stage is None:
+        return [], []
+    found: list[Person] = []
+    gaps: list[str] = []
+    for side in (Side.RAISING, Side.OTHER):
+        if sides not in (Side.BOTH, side) or stage.sides not in (Side.BOTH, side):
+            continue
+        roles = (stage.actors or {}).get(side) or (
+            stage.approver_roles if stage.approval_required and stage.approver_roles else [Role.PRACTITIONER]
+        )
+        people: list[Person] = []
+        for role in roles:
+            people += _role(dispute, role, side)[0]
+        if not people:
+            agency = dispute.raising_agency if side == Side.RAISING else dispute.other_agency
+            labels = " or ".join(Role(role).label for role in roles)
+            gaps.append(f"{labels} at {agency.name} (stage {stage_number})")
+        found += people
+    return found, gaps
+
+
+def _one(dispute: Dispute, recipient: Mapping[str, Any], stage_number: int) -> tuple[list[Person], list[str]]:
+    match recipient.get("kind"):
+        case "raiser":
+            raiser = dispute.raised_by
+            if raiser is None or not raiser.is_active:
+                return [], ["the worker who raised the dispute (their account is not active)"]
+            return [(raiser, RAISER)], []
+        case "stage_actors":
+            return _stage_actors(dispute, recipient.get("sides", Side.BOTH), stage_number)
+        case "role":
+            return _role(dispute, recipient["role"], recipient.get("sides", Side.BOTH))
+        case "office":
+            return _office(dispute, recipient["office"])
+        case "any_of":
+            found: list[Person] = []
+            gaps: list[str] = []
+            for alternative in recipient["of"]:
+                people, missing = _one(dispute, alternative, stage_number)
+                found += people
+                gaps += missing
+            return found, ([] if found else gaps)
+    raise ValueError(f"unknown kind of recipient {recipient!r}")
+
+
+def people_for(
+    dispute: Dispute, recipients: Iterable[str | Mapping[str, Any]], *, stage: int | None = None
+) -> tuple[list[Person], list[str]]:
+    """The people the recipients name for this dispute, each once with what named them first, and descriptions of
+    the posts nobody holds. `stage`: whose stage actors are meant (default the dispute's current stage)."""
+    stage_number = dispute.current_stage if stage is None else stage
+    found: list[Person] = []
+    gaps: list[str] = []
+    for recipient in as_recipients(recipients):
+        people, missing = _one(dispute, recipient, stage_number)
+        found += people
+        gaps += missing
+    unique: dict[int, Person] = {}
+    for user, named_as in found:
+        unique.setdefault(user.pk, (user, named_as))
+    return list(unique.values()), list(dict.fromkeys(gaps))
+
+
 def recipients(dispute: Dispute, roles: Iterable[str], sides: str = Side.BOTH) -> tuple[list[tuple], list[str]]:
     """(user, role) pairs to tell, and descriptions of roles that nobody holds."""
-    found: list[tuple] = []
-    unfilled: list[str] = []
-    for role in roles:
-        if is_office(role):
-            holders = office_holders(partnership=dispute.partnership, office=role)
-            if not holders:
-                unfilled.append(f"{Office(role).label} for the partnership")
-            found += [(user, role) for user in holders]
-            continue
-        if role in PARTNERSHIP_ROLES:
-            members = Membership.objects.filter(agency__partnership=dispute.partnership, role=role)
-            places = [("the partnership", members)]
-        else:
-            places = [
-                (agency.name, Membership.objects.filter(agency=agency, role=role))
-                for agency in _agencies_for(dispute, sides)
-            ]
-        for place, members in places:
-            users = [m.user for m in members.select_related("user") if m.user.is_active]
-            if not users:
-                unfilled.append(f"{Role(role).label} at {place}")
-            found += [(user, role) for user in users]
-    unique: dict[int, tuple] = {}
-    for user, role in found:
-        unique.setdefault(user.pk, (user, role))
-    return list(unique.values()), unfilled
+    return people_for(dispute, role_recipients(list(roles), sides))
+
+
+def _row(dispute: Dispute, user, event: str, role: str, headline: str, message: str, deadline, now) -> Notification:
+    return Notification(
+        dispute=dispute,
+        recipient=user,
+        event=event,
+        role=role,
+        deadline=deadline,
+        headline=headline,
+        message=message,
+        created_at=now,
+        email_status=Notification.EmailStatus.PENDING if user.email else Notification.EmailStatus.NOT_SENT,
+        email_next_attempt_at=now,
+    )
+
+
+def queue_recipients(
+    dispute: Dispute,
+    event: str,
+    recipients: Iterable[str | Mapping[str, Any]],
+    headline: str,
+    now: datetime.datetime,
+    *,
+    message: str = "",
+    deadline: Deadline | None = None,
+    exclude: Iterable = (),
+    stage: int | None = None,
+) -> list[Notification]:
+    """Write outbox rows for everyone the recipients name; report posts nobody holds to the business manager.
+
+    An office holder told is brought in: from now on they may open the dispute (`grant_access`, audited).
+    """
+    people, unfilled = people_for(dispute, recipients, stage=stage)
+    excluded = {user.pk for user in exclude}
+    people = [(user, named_as) for user, named_as in people if user.pk not in excluded]
+    for user, named_as in people:
+        if is_office(named_as):
+            grant_access(dispute=dispute, user=user, reason=headline, office=named_as, now=now)
+    rows = [_row(dispute, user, event, named_as, headline, message, deadline, now) for user, named_as in people]
+    if unfilled:
+        managers, _ = _role(dispute, Role.BUSINESS_MANAGER, Side.BOTH)
+        gap = "; ".join(unfilled)
+        rows += [
+            _row(
+                dispute,
+                user,
+                "unfilled_role",
+                Role.BUSINESS_MANAGER,
+                f"{dispute.reference}: nobody holds a role the policy names",
+                f"'{headline}' should have gone to: {gap}. Please make sure it reaches them.",
+                deadline,
+                now,
+            )
+            for user, _role_name in managers
+        ]
+    created = Notification.objects.bulk_create(rows)
+    send_after_commit(created)
+    return created
 
 
 def queue(
@@ -90,55 +244,14 @@ def queue(
     exclude: Iterable = (),
     any_of: bool = False,
 ) -> list[Notification]:
-    """Write outbox rows for everyone holding the roles; report roles nobody holds.
+    """Write outbox rows for everyone holding the roles on `sides`; report roles nobody holds.
 
     With `any_of`, the roles are alternatives: a gap is reported only when nobody holds any of them.
-    An office holder told is brought in: from now on they may open the dispute (`grant_access`, audited).
     """
-    people, unfilled = recipients(dispute, roles, sides)
-    if any_of and people:
-        unfilled = []
-    excluded = {user.pk for user in exclude}
-    for user, role in people:
-        if is_office(role) and user.pk not in excluded:
-            grant_access(dispute=dispute, user=user, reason=headline, office=role, now=now)
-    rows = [
-        Notification(
-            dispute=dispute,
-            recipient=user,
-            event=event,
-            role=role,
-            deadline=deadline,
-            headline=headline,
-            message=message,
-            created_at=now,
-            email_status=Notification.EmailStatus.PENDING if user.email else Notification.EmailStatus.NOT_SENT,
-            email_next_attempt_at=now,
-        )
-        for user, role in people
-        if user.pk not in excluded
-    ]
-    if unfilled:
-        managers, _ = recipients(dispute, [Role.BUSINESS_MANAGER])
-        gap = "; ".join(unfilled)
-        rows += [
-            Notification(
-                dispute=dispute,
-                recipient=user,
-                event="unfilled_role",
-                role=Role.BUSINESS_MANAGER,
-                deadline=deadline,
-                headline=f"{dispute.reference}: nobody holds a role the policy names",
-                message=f"'{headline}' should have gone to: {gap}. Please make sure it reaches them.",
-                created_at=now,
-                email_next_attempt_at=now,
-                email_status=Notification.EmailStatus.PENDING if user.email else Notification.EmailStatus.NOT_SENT,
-            )
-            for user, _role in managers
-        ]
-    created = Notification.objects.bulk_create(rows)
-    send_after_commit(created)
-    return created
+    named = role_recipients(list(roles), sides)
+    if any_of and len(named) > 1:
+        named = [{"kind": "any_of", "of": named}]
+    return queue_recipients(dispute, event, named, headline, now, message=message, deadline=deadline, exclude=exclude)
 
 
 def queue_policy_notifications(dispute: Dispute, event: str, stage_number: int, now: datetime.datetime) -> list:
@@ -147,7 +260,9 @@ def queue_policy_notifications(dispute: Dispute, event: str, stage_number: int, 
     trigger = Trigger(event, stage_number)
     for notice in notices_for(notice_rules_of(dispute.policy_version), trigger, facts_of(dispute)):
         headline = f"{dispute.reference}: {Event(event).label.lower()} (stage {stage_number})"
-        rows += queue(dispute, event, notice.roles, headline, now, sides=notice.sides, message=notice.message)
+        rows += queue_recipients(
+            dispute, event, notice.recipients, headline, now, message=notice.message, stage=stage_number
+        )
     return rows
 
 

@@ -27,7 +27,8 @@ class RecordSnapshot(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     #: The dispute's state at `produced_at`, for the record's status line; the dispute row keeps only its present one.
     dispute_state = models.CharField(max_length=30, choices=DisputeState.choices, blank=True)
-    #: The roles told once the record is ready (or that it could not be produced), decided when it was asked for.
+    #: Whom to tell once the record is ready (or that it could not be produced), as the policy names them (stored
+    #: recipients; a bare role name in rows from before), decided when it was asked for.
     recipient_roles = models.JSONField(default=list, blank=True)
     pdf = models.BinaryField(null=True, blank=True)
 

@@ -4,8 +4,13 @@ Meeting a requirement happens inside the change that met it (the service's trans
 row lock), so there it only writes down that a record is owed: a pending snapshot and its audit event. Drawing
 the PDF can take seconds, so it waits until that change has committed: a Celery task when Redis is there,
 otherwise straight after the commit in the same process. The record shows the dispute as it was when the
-requirement was met; once it is stored the recipient roles are told where to read it in the app. The PDF never
+requirement was met; once it is stored its recipients are told where to read it in the app. The PDF never
 travels by e-mail. A snapshot left pending (Redis down, a worker lost) is drawn by the every-minute catch-up.
+
+A requirement is met on any trigger the policy names (its `event` at its `stage`): a stage entered, a stage
+reached or passed (so a dispute started above a stage still registers it), an escalation proposed, a resolution,
+immediate harm flagged. Its recipients are kept as the policy names them (the raiser, a stage's actors, a role, an
+office, alternatives) and found when the record is ready (`escalation.notifications.outbox.people_for`).
 """
 
 from __future__ import annotations
@@ -22,12 +27,13 @@ from django.urls import reverse
 
 from escalation.audit import trail as audit
 from escalation.audit.events import AuditEventType
-from escalation.notifications.outbox import queue
+from escalation.notifications.outbox import as_recipients, queue_recipients
 from escalation.records import render
 from escalation.records.content import AsAt
 from escalation.records.models import RecordSnapshot
 from policies.models import FormRequirement
 from policies.runtime.conditions import condition_holds
+from policies.schema import role_recipients
 
 if TYPE_CHECKING:
     from escalation.disputes.models import Dispute
@@ -61,7 +67,12 @@ def record_link(reference: str, snapshot: RecordSnapshot | None = None) -> str:
     return f"{settings.SITE_URL.rstrip('/')}{path}{query}"
 
 
-def _owe(dispute: Dispute, requirement: FormRequirement, key: str, roles: list[str], now) -> RecordSnapshot | None:
+def recipients_of(requirement: FormRequirement) -> list[dict]:
+    """Whom the requirement's record goes to; a row written before recipients were stored names one role."""
+    return list(requirement.recipients) or role_recipients([requirement.recipient_role])
+
+
+def _owe(dispute: Dispute, requirement: FormRequirement, key: str, recipients: list, now) -> RecordSnapshot | None:
     """The new pending snapshot, or None when one already exists for this requirement (a concurrent first writer)."""
     try:
         with transaction.atomic():
@@ -73,7 +84,7 @@ def _owe(dispute: Dispute, requirement: FormRequirement, key: str, roles: list[s
                 produced_at=now,
                 status=RecordSnapshot.Status.PENDING,
                 dispute_state=dispute.state,
-                recipient_roles=roles,
+                recipient_roles=recipients,
             )
     except IntegrityError:
         return None
@@ -96,8 +107,8 @@ def fulfil_form_requirements(
         if RecordSnapshot.objects.filter(dispute=dispute, requirement_key=key).exists():
             continue
         first = requirements[0]
-        roles = list(dict.fromkeys(r.recipient_role for r in requirements))
-        snapshot = _owe(dispute, first, key, roles, now)
+        recipients = _unique([recipient for r in requirements for recipient in recipients_of(r)])
+        snapshot = _owe(dispute, first, key, recipients, now)
         if snapshot is None:
             continue
         audit.record(
@@ -105,13 +116,22 @@ def fulfil_form_requirements(
             AuditEventType.RECORD_REQUIRED,
             dispute=dispute,
             obj=snapshot,
-            after={"form": first.form, "requirement": key, "recipients": roles},
+            after={"form": first.form, "requirement": key, "recipients": recipients},
             now=now,
         )
         owed.append(snapshot)
     if owed:
         transaction.on_commit(partial(_draw_after_commit, [snapshot.pk for snapshot in owed], now))
     return owed
+
+
+def _unique(recipients: list[dict]) -> list[dict]:
+    """Each recipient once, in order (two requirements sharing a record may name the same person)."""
+    found: list[dict] = []
+    for recipient in recipients:
+        if recipient not in found:
+            found.append(recipient)
+    return found
 
 
 def _draw_after_commit(snapshot_ids: list[int], now: datetime.datetime) -> None:
@@ -170,22 +190,23 @@ def _keep(snapshot: RecordSnapshot, pdf: bytes, now: datetime.datetime) -> str:
     if not pending.update(status=READY, pdf=pdf):
         return GONE
     dispute = snapshot.dispute
-    roles = snapshot.recipient_roles
+    recipients = as_recipients(snapshot.recipient_roles)
     audit.record(
         None,
         AuditEventType.RECORD_PRODUCED,
         dispute=dispute,
         obj=snapshot,
-        after={"form": snapshot.form, "requirement": snapshot.requirement_key, "recipients": roles},
+        after={"form": snapshot.form, "requirement": snapshot.requirement_key, "recipients": recipients},
         now=now,
     )
-    queue(
+    queue_recipients(
         dispute,
         EVENT,
-        roles,
+        recipients,
         f"{dispute.reference}: {snapshot.title} for stage {snapshot.stage_number} is ready to read",
         now,
         message=f"Sign in to read it; it is not attached to this message: {record_link(dispute.reference, snapshot)}",
+        stage=snapshot.stage_number,
     )
     return READY
 
@@ -204,13 +225,14 @@ def _fail(snapshot: RecordSnapshot, now: datetime.datetime) -> str:
         after={"form": snapshot.form, "requirement": snapshot.requirement_key},
         now=now,
     )
-    queue(
+    queue_recipients(
         dispute,
         EVENT,
-        snapshot.recipient_roles,
+        as_recipients(snapshot.recipient_roles),
         f"{dispute.reference}: {snapshot.title} for stage {snapshot.stage_number} could not be saved",
         now,
         message=f"Sign in to download the current record instead: {record_link(dispute.reference)}",
+        stage=snapshot.stage_number,
     )
     return FAILED
 

@@ -17,7 +17,7 @@ from escalation.deadlines.models import Deadline
 from escalation.disputes.models import Dispute, StageVisit
 from escalation.notifications.models import Notification
 from escalation.web.display import london_moment
-from policies.vocabulary import DeadlineKind, EntryKind
+from policies.vocabulary import DeadlineKind, EntryKind, Strength
 
 ROLE_LABELS = dict(Role.choices)
 
@@ -242,15 +242,17 @@ def proposal(dispute: Dispute) -> dict | None:
 
 
 def deadline_status(row: Deadline, now: datetime.datetime) -> str:
-    """One word for where a deadline stands: met, missed, paused, unset, overdue, soon or running."""
+    """One word for where a deadline stands: met, missed, paused, unset, overdue, soon or running; a guide
+    (reminded, never breached) past its moment is `beyond_guide`, never missed or overdue."""
+    guide = row.rule.strength == Strength.GUIDE
     if row.closed_at:
-        return "met" if row.met else "missed"
+        return "met" if row.met else ("beyond_guide" if guide else "missed")
     if row.paused_at:
         return "paused"
     if row.due_at is None:
         return "unset"
     if row.breached_at or row.due_at < now:
-        return "overdue"
+        return "beyond_guide" if guide else "overdue"
     if (row.remind_at and row.remind_at <= now) or (row.soon_at and row.soon_at <= now):
         return "soon"
     return "running"

@@ -276,6 +276,23 @@ class AttemptsForm(forms.Form):
         self.helper = _helper(Field.textarea("attempts_so_far", label_size=Size.LARGE, label_tag="h1", rows=6))
 
 
+class OutsetForm(forms.Form):
+    concern_outset = GovDateField(
+        "date the concern was first considered",
+        past_only=True,
+        required=False,
+        label="When was the concern first considered?",
+        help_text="The day you, or anyone else who worked with them, first considered this concern, if you know "
+        "it. Some policies' timescales run from that day. For example, 27 3 2026.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(
+            Field("concern_outset", context={"legend_size": Size.for_legend(Size.LARGE), "legend_tag": "h1"})
+        )
+
+
 # Actions on a dispute.
 
 
@@ -413,6 +430,23 @@ class WithdrawForm(forms.Form):
         self.helper = _helper(Field.textarea("reason", label_size=Size.MEDIUM, rows=5))
 
 
+class FlagImmediateHarmForm(forms.Form):
+    reason = forms.CharField(
+        label="What is the risk of immediate harm?",
+        help_text="Both agencies will see this. If someone is in danger now, call the police on 999 first.",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=5000,
+        error_messages={
+            "required": "Enter what the risk of immediate harm is",
+            "max_length": "The reason must be 5,000 characters or fewer",
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(Field.textarea("reason", label_size=Size.MEDIUM, rows=5))
+
+
 TIME_PATTERN = re.compile(r"^\s*(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?\s*$", re.IGNORECASE)
 
 
@@ -487,6 +521,36 @@ class ExtendDeadlineForm(forms.Form):
         )
 
 
+class ShortenDeadlineForm(forms.Form):
+    due_on = GovDateField("date it is now due", label="Date", help_text="For example, 6 5 2026")
+    due_time = forms.CharField(
+        label="Time",
+        help_text="For example, 5pm or 17:00",
+        max_length=10,
+        error_messages={"required": "Enter the time it is now due"},
+    )
+    reason = forms.CharField(
+        label="How does the earlier date protect the child or adult?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        error_messages={"required": "Enter how the earlier date protects the child or adult"},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(
+            Field("due_on", context={"legend_size": Size.for_legend(Size.SMALL)}),
+            Field.text("due_time", label_size=Size.SMALL, field_width=5),
+            Field.textarea("reason", label_size=Size.SMALL, rows=3),
+        )
+
+    def clean_due_time(self) -> datetime.time:
+        value = parse_time(self.cleaned_data["due_time"])
+        if value is None:
+            raise forms.ValidationError("Enter a time like 5pm or 17:00")
+        return value
+
+
 class PauseDeadlineForm(forms.Form):
     reason = forms.CharField(
         label="Why is it paused?",
@@ -511,3 +575,53 @@ class ResumeDeadlineForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = _helper(Field.textarea("reason", label_size=Size.SMALL, rows=3))
+
+
+class DecisionForm(ResolutionForm):
+    """A final and binding stage's decision, recorded by its decision-maker: the same fields as a resolution."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        outcome = self.fields["agreed_outcome"]
+        outcome.label = "What was decided?"
+        outcome.help_text = "The decision is final and binding on both agencies. Both will see it."
+        outcome.error_messages["required"] = "Enter what was decided"
+        self.fields["decided_on"].label = "When was it decided?"
+
+
+class ConfirmResolutionForm(forms.Form):
+    """Nothing to type: the button is the confirmation."""
+
+    helper = _helper()
+
+
+class RejectResolutionForm(forms.Form):
+    reason = forms.CharField(
+        label="Why does your agency not agree?",
+        help_text="The other agency will see this. The dispute goes back to discussion at the same stage.",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=5000,
+        error_messages={
+            "required": "Enter why your agency does not agree with the resolution",
+            "max_length": "The reason must be 5,000 characters or fewer",
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(Field.textarea("reason", label_size=Size.MEDIUM, rows=5))
+
+
+class NoResponseForm(forms.Form):
+    reason = forms.CharField(
+        label="Anything to add (optional)",
+        help_text="For example, how the other agency was chased. Both agencies will see this.",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=5000,
+        error_messages={"max_length": "This must be 5,000 characters or fewer"},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(Field.textarea("reason", label_size=Size.MEDIUM, rows=4))

@@ -8,24 +8,50 @@ from __future__ import annotations
 import datetime
 from typing import TYPE_CHECKING
 
-from policies.calendar import WorkingCalendar, add_calendar_hours
+from policies.calendar import LONDON, WorkingCalendar, add_calendar_hours
 from policies.vocabulary import Anchor, DeadlineKind
 
 if TYPE_CHECKING:
     from policies.models import DeadlineRule
 
 
+def outset_moment(outset: datetime.date) -> datetime.datetime:
+    """The start of the London day the concern was first considered: a working-day clock counts from that day
+    as from any moment in it (the day itself does not count)."""
+    return datetime.datetime.combine(outset, datetime.time(0), tzinfo=LONDON)
+
+
 def anchor_time(
-    rule: DeadlineRule, raised_at: datetime.datetime, entries: dict[int, datetime.datetime]
+    rule: DeadlineRule,
+    raised_at: datetime.datetime,
+    entries: dict[int, datetime.datetime],
+    *,
+    outset: datetime.date | None = None,
+    proposals: dict[int, datetime.datetime] | None = None,
 ) -> datetime.datetime | None:
     """When the rule's clock starts, or None if that moment has not happened.
 
-    `entries` maps a stage number to when it was (last) entered.
+    `entries` maps a stage number to when it was (last) entered; `proposals` maps a stage number to when
+    escalation out of it was (last) proposed, the moment that stage was declared unresolved. `outset` is the day
+    the raiser says the concern was first considered.
+
+    - concern_outset: that day; with no outset given, the moment the dispute was raised.
+    - escalation_proposed: when escalation out of the stage before the rule's first stage was proposed; a
+      dispute that started at the rule's first stage (or moved on with no proposal recorded) counts from
+      entering it.
     """
     if rule.anchor == Anchor.RAISED:
         return raised_at
+    if rule.anchor == Anchor.CONCERN_OUTSET:
+        return outset_moment(outset) if outset is not None else raised_at
     if rule.anchor == Anchor.FIRST_STAGE_ENTRY:
         return entries.get(rule.first_stage)
+    if rule.anchor == Anchor.ESCALATION_PROPOSED:
+        entered = entries.get(rule.first_stage)
+        earlier = [moment for stage, moment in (proposals or {}).items() if stage < rule.first_stage]
+        if earlier and (entered is None or max(earlier) <= entered):
+            return max(earlier)
+        return entered
     entered = [entries[stage] for stage in rule.stages if stage in entries]
     return max(entered) if entered else None
 
@@ -41,13 +67,21 @@ def compute_due(
     default_working_days: int,
     extended_days: int = 0,
     manual_due_at: datetime.datetime | None = None,
+    shortened_due_at: datetime.datetime | None = None,
 ) -> datetime.datetime | None:
+    """When the rule falls due from `anchor_at`; a due moment brought forward to protect the subject stands
+    wherever it is earlier ("whichever is shortest")."""
     if rule.kind == DeadlineKind.MANUAL:
-        return manual_due_at
-    length = rule_length(rule, default_working_days) + extended_days
-    if rule.kind == DeadlineKind.CALENDAR_HOURS:
-        return add_calendar_hours(anchor_at, length)
-    return calendar.add_working_days(anchor_at, length)
+        due = manual_due_at
+    else:
+        length = rule_length(rule, default_working_days) + extended_days
+        if rule.kind == DeadlineKind.CALENDAR_HOURS:
+            due = add_calendar_hours(anchor_at, length)
+        else:
+            due = calendar.add_working_days(anchor_at, length)
+    if shortened_due_at is not None and (due is None or shortened_due_at < due):
+        return shortened_due_at
+    return due
 
 
 def compute_reminder(

@@ -81,6 +81,8 @@ def raise_dispute(
     teacher.type_into("description", description)
     teacher.press("Continue", "question-tried")
     teacher.type_into("attempts_so_far", tried)
+    teacher.press("Continue", "question-outset")
+    assert teacher.path == "/disputes/new/outset/"
     teacher.press("Continue", "check-answers")
     assert teacher.path == "/disputes/new/check/answers/"
     answers = teacher.page.locator("#answers").inner_text()

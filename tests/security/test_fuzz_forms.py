@@ -336,6 +336,7 @@ def journey_answers(world) -> list[tuple[str, dict]]:
         ("category", {"category": "levels_of_need"}),
         ("disagreement", {"description": "The referral was closed without an assessment."}),
         ("tried", {"attempts_so_far": "Spoke to the duty team twice."}),
+        ("outset", {"concern_outset_0": "2", "concern_outset_1": "3", "concern_outset_2": "2026"}),
     ]
 
 
@@ -368,6 +369,7 @@ def journey_fields(world, away) -> dict[str, st.SearchStrategy]:
         "category": form(category=field("levels_of_need", "not_a_category")),
         "disagreement": form(description=field("The referral was closed.")),
         "tried": form(attempts_so_far=field("Spoke to the duty team.")),
+        "outset": form(**today_parts("concern_outset", datetime.date(2026, 3, 2))),
     }
 
 
@@ -381,6 +383,7 @@ JOURNEY_STEPS = [
     "category",
     "disagreement",
     "tried",
+    "outset",
 ]
 
 

@@ -98,6 +98,14 @@ GET    dispute-resolve    away            404      404      404      404      40
 POST   dispute-resolve    ours            done     done     done     done     done     404      done     done     404      404      ->login
 POST   dispute-resolve    near            404      404      404      done     done     done     done     done     404      404      ->login
 POST   dispute-resolve    away            404      404      404      404      404      404      404      404      404      done     ->login
+GET    dispute-record-decision ours ->dispute ->dispute ->dispute ->dispute ->dispute 404      ->dispute ->dispute 404      404      ->login
+POST   dispute-record-decision ours refused  refused  refused  refused  refused  404      refused  refused  404      404      ->login
+GET    dispute-confirm-resolution ours ->dispute ->dispute ->dispute ->dispute ->dispute 404      ->dispute ->dispute 404      404      ->login
+POST   dispute-confirm-resolution ours refused  refused  refused  refused  refused  404      refused  refused  404      404      ->login
+GET    dispute-reject-resolution ours ->dispute ->dispute ->dispute ->dispute ->dispute 404      ->dispute ->dispute 404      404      ->login
+POST   dispute-reject-resolution ours refused  refused  refused  refused  refused  404      refused  refused  404      404      ->login
+GET    dispute-escalate-no-response ours ->dispute ->dispute ->dispute ->dispute ->dispute 404      ->dispute ->dispute 404      404      ->login
+POST   dispute-escalate-no-response ours refused  refused  refused  refused  refused  404      refused  refused  404      404      ->login
 GET    dispute-close      ours:resolved   200      200      200      200      200      404      200      200      404      404      ->login
 GET    dispute-close      near:resolved   404      404      404      200      200      200      200      200      404      404      ->login
 GET    dispute-close      away:resolved   404      404      404      404      404      404      404      404      404      200      ->login
@@ -110,6 +118,12 @@ GET    dispute-withdraw   away            404      404      404      404      40
 POST   dispute-withdraw   ours            done     done     done     refused  refused  404      refused  refused  404      404      ->login
 POST   dispute-withdraw   near            404      404      404      refused  refused  done     refused  refused  404      404      ->login
 POST   dispute-withdraw   away            404      404      404      404      404      404      404      404      404      refused  ->login
+GET    dispute-flag-harm  ours            200      200      200      200      200      404      ->dispute ->dispute 404     404      ->login
+GET    dispute-flag-harm  near            404      404      404      200      200      200      ->dispute ->dispute 404     404      ->login
+GET    dispute-flag-harm  away            404      404      404      404      404      404      404      404      404      ->dispute ->login
+POST   dispute-flag-harm  ours            done     done     done     done     done     404      refused  refused  404      404      ->login
+POST   dispute-flag-harm  near            404      404      404      done     done     done     refused  refused  404      404      ->login
+POST   dispute-flag-harm  away            404      404      404      404      404      404      404      404      404      refused  ->login
 GET    dispute-deadline   ours            ->dispute ->dispute ->dispute ->dispute ->dispute 404 200   ->dispute 404     404      ->login
 GET    dispute-deadline   near            404      404      404      ->dispute ->dispute ->dispute 200 ->dispute 404     404      ->login
 GET    dispute-deadline   away            404      404      404      404      404      404      404      404      404      200      ->login
@@ -214,6 +228,9 @@ class Scene:
             services.record_resolution(
                 dispute=dispute, recorded_by=raiser, agreed_outcome="Matrix: agreed.", decided_on=now.date()
             )
+            if Dispute.objects.get(pk=dispute.pk).state == "awaiting_confirmation":
+                other = (self.away if target == "away" else self.home).social_worker
+                services.confirm_resolution(dispute=dispute, confirmed_by=other)
         return Dispute.objects.get(pk=dispute.pk)
 
     def dispute_for(self, row: Row, fresh: bool) -> Dispute | None:
@@ -245,8 +262,18 @@ POSTS = {
         "convened": "neither",
         **today_parts("decided_on"),
     },
+    "dispute-record-decision": lambda: {
+        "agreed_outcome": "Matrix: decided.",
+        "outstanding_actions": "",
+        "convened": "panel",
+        **today_parts("decided_on"),
+    },
+    "dispute-confirm-resolution": dict,
+    "dispute-reject-resolution": lambda: {"reason": "Matrix: we do not agree."},
+    "dispute-escalate-no-response": lambda: {"reason": ""},
     "dispute-close": dict,
     "dispute-withdraw": lambda: {"reason": "Matrix: no longer needed."},
+    "dispute-flag-harm": lambda: {"reason": "Matrix: a risk of immediate harm."},
     "dispute-deadline": lambda: {"change": "extend", "extend-working_days": "2", "extend-reason": "Matrix: more time."},
     "notifications": dict,
 }
@@ -287,6 +314,7 @@ def fingerprint(dispute: Dispute | None) -> tuple | None:
         current.current_stage,
         current.closed_at,
         current.escalation_proposed_by_id,
+        current.immediate_harm,
         current.record_entries.count(),
         current.stage_visits.count(),
         Dispute.objects.filter(pk=dispute.pk, outcome__isnull=False).exists(),

@@ -30,7 +30,7 @@ def answer(client, step, data, change=False) -> str:
     return response["Location"]
 
 
-def walk_to_check(client, world, *, harm="no", start_stage=None, kind="child", worker=0):
+def walk_to_check(client, world, *, harm="no", start_stage=None, kind="child", worker=0, outset=None):
     """Answers every question for `world`'s teacher, returning where the last answer leads."""
     assert answer(client, "immediate-harm", {"immediate_harm": harm}) == step_url(
         "urgent"
@@ -57,7 +57,8 @@ def walk_to_check(client, world, *, harm="no", start_stage=None, kind="child", w
     assert answer(client, "decision-maker", {"other_worker": worker}) == step_url("category")
     assert answer(client, "category", {"category": "need_for_action"}) == step_url("disagreement")
     assert answer(client, "disagreement", {"description": "They closed the referral."}) == step_url("tried")
-    return answer(client, "tried", {"attempts_so_far": "Rang the duty worker."})
+    assert answer(client, "tried", {"attempts_so_far": "Rang the duty worker."}) == step_url("outset")
+    return answer(client, "outset", outset or {})
 
 
 def test_the_whole_journey_raises_the_dispute_with_every_answer(bcssp, client_for):

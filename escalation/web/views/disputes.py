@@ -256,17 +256,45 @@ def withdraw(request: HttpRequest, reference: str) -> HttpResponse:
     )
 
 
+@login_required
+@require_http_methods(["GET", "POST"])
+def flag_immediate_harm(request: HttpRequest, reference: str) -> HttpResponse:
+    def perform(dispute: Dispute, data: dict) -> str:
+        services.flag_immediate_harm(dispute=dispute, flagged_by=request.user, reason=data["reason"])
+        return "Risk of immediate harm reported. The people the policy names have been told."
+
+    dispute = get_dispute_for(request.user, reference)
+    version = dispute.policy_version
+    hours = version.urgent_hours
+    intro = [
+        "Both agencies and the people the policy names will be told, and its rules for immediate harm start now"
+        + (f": action to keep them safe must be taken within {hours} hours." if hours else ".")
+    ]
+    if version.urgent_contacts:
+        intro.append(version.urgent_contacts)
+    return _action(
+        request,
+        dispute,
+        action="flag_immediate_harm",
+        form_class=forms.FlagImmediateHarmForm,
+        perform=perform,
+        page={"page_title": "Report a risk of immediate harm", "button": "Report the risk", "intro": intro},
+    )
+
+
 DEADLINE_FORMS = {
     "set": forms.ManualDeadlineForm,
     "extend": forms.ExtendDeadlineForm,
     "pause": forms.PauseDeadlineForm,
     "resume": forms.ResumeDeadlineForm,
+    "shorten": forms.ShortenDeadlineForm,
 }
 DEADLINE_DONE = {
     "set": "Deadline set: it is now due {due}.",
     "extend": "Deadline extended: it is now due {due}.",
     "pause": "Deadline paused. It will not run until it is restarted.",
     "resume": "Deadline restarted: it is now due {due}.",
+    "shorten": "Deadline brought forward: it is now due {due}.",
 }
 
 
@@ -281,6 +309,9 @@ def _change_deadline(request: HttpRequest, dispute: Dispute, row, choice: str, d
         )
     elif choice == "pause":
         deadline_changes.pause_deadline(deadline=row, by=request.user, reason=data["reason"], now=now)
+    elif choice == "shorten":
+        due_at = datetime.datetime.combine(data["due_on"], data["due_time"], tzinfo=LONDON)
+        deadline_changes.shorten_deadline(deadline=row, by=request.user, due_at=due_at, reason=data["reason"], now=now)
     else:
         deadline_changes.resume_deadline(deadline=row, by=request.user, reason=data["reason"], now=now)
 
@@ -299,8 +330,9 @@ def _why_unchangeable(actions: set[str], row) -> str:
     reasons = [deadline_changes.refusal(row, change) for change in permitted]
     return next(
         (reason for reason in reasons if reason),
-        "Only the partnership business manager can extend or pause a deadline, and only the partnership chair "
-        "can set one the policy leaves to them, while the dispute is open.",
+        "Only the partnership business manager can extend or pause a deadline, only the business manager or a "
+        "manager in one of the two agencies can bring one forward, and only the partnership chair can set one the "
+        "policy leaves to them, while the dispute is open.",
     )
 
 
@@ -346,4 +378,119 @@ def deadline(request: HttpRequest, reference: str, deadline_id: int) -> HttpResp
             "form": bound[1] if bound else Form(),
             "back_url": reverse("dispute", kwargs={"reference": dispute.reference}),
         },
+    )
+
+
+def _outcome_intro(dispute: Dispute) -> list[str]:
+    """What was recorded, for the page that asks a side to confirm it or say it does not agree."""
+    outcome = getattr(dispute, "outcome", None) if dispute.state == "awaiting_confirmation" else None
+    if outcome is None:
+        return []
+    intro = [
+        f"{dispute_page.person(outcome.recorded_by)} recorded this resolution at stage {outcome.stage_number} on "
+        f"{london_moment(outcome.recorded_at)}. It counts once the other agency confirms it.",
+        f"What was agreed: {outcome.agreed_outcome}",
+    ]
+    if outcome.outstanding_actions:
+        intro.append(f"Still to do: {outcome.outstanding_actions}")
+    return intro
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def record_decision(request: HttpRequest, reference: str) -> HttpResponse:
+    def perform(dispute: Dispute, data: dict) -> str:
+        services.record_decision(
+            dispute=dispute,
+            recorded_by=request.user,
+            agreed_outcome=data["agreed_outcome"],
+            outstanding_actions=data["outstanding_actions"],
+            decided_on=data["decided_on"],
+            convened=data["convened"],
+        )
+        return "Decision recorded. It is final and binding, and both agencies have been told."
+
+    dispute = get_dispute_for(request.user, reference)
+    return _action(
+        request,
+        dispute,
+        action="record_decision",
+        form_class=forms.DecisionForm,
+        perform=perform,
+        page={
+            "page_title": "Record the decision",
+            "button": "Record the decision",
+            "intro": [f"The decision of stage {dispute.current_stage} is final and binding on both agencies."],
+        },
+        initial={"decided_on": timezone.localdate(), "convened": "neither"},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def confirm_resolution(request: HttpRequest, reference: str) -> HttpResponse:
+    def perform(dispute: Dispute, data: dict) -> str:
+        services.confirm_resolution(dispute=dispute, confirmed_by=request.user)
+        dispute.refresh_from_db(fields=["state"])
+        if dispute.state == "resolved":
+            return "Resolution confirmed. The dispute is resolved and both agencies have been told."
+        return "Resolution confirmed. It is now waiting for the other agency to confirm it."
+
+    dispute = get_dispute_for(request.user, reference)
+    return _action(
+        request,
+        dispute,
+        action="confirm_resolution",
+        form_class=forms.ConfirmResolutionForm,
+        perform=perform,
+        page={
+            "page_title": "Confirm the resolution",
+            "button": "Confirm the resolution",
+            "intro": _outcome_intro(dispute),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def reject_resolution(request: HttpRequest, reference: str) -> HttpResponse:
+    def perform(dispute: Dispute, data: dict) -> str:
+        services.reject_resolution(dispute=dispute, rejected_by=request.user, reason=data["reason"])
+        return "You have said your agency does not agree. The dispute is back in discussion at the same stage."
+
+    dispute = get_dispute_for(request.user, reference)
+    return _action(
+        request,
+        dispute,
+        action="reject_resolution",
+        form_class=forms.RejectResolutionForm,
+        perform=perform,
+        page={
+            "page_title": "Say your agency does not agree",
+            "button": "Send",
+            "button_class": "govuk-button--warning",
+            "intro": _outcome_intro(dispute),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def escalate_no_response(request: HttpRequest, reference: str) -> HttpResponse:
+    def perform(dispute: Dispute, data: dict) -> str:
+        dispute = services.escalate_no_response(dispute=dispute, escalated_by=request.user, reason=data["reason"])
+        return f"The dispute has moved to stage {dispute.current_stage}: there was no response in time."
+
+    dispute = get_dispute_for(request.user, reference)
+    next_stage = dispute.next_stage()
+    intro = ["A deadline for a response has been missed, so the policy lets you move the dispute on without approval."]
+    if next_stage is not None:
+        intro.append(f"It will move to stage {next_stage.number}: {next_stage.name}.")
+    return _action(
+        request,
+        dispute,
+        action="escalate_no_response",
+        form_class=forms.NoResponseForm,
+        perform=perform,
+        page={"page_title": "Escalate: no response", "button": "Move to the next stage", "intro": intro},
     )

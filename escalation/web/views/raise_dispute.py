@@ -194,6 +194,16 @@ def _subject_initial(journey: Journey) -> dict:
     return subject
 
 
+def _store_outset(journey: Journey, data: dict) -> None:
+    outset = data["concern_outset"]
+    journey.draft["concern_outset"] = outset.isoformat() if outset else None
+
+
+def _outset(journey: Journey) -> datetime.date | None:
+    outset = journey.draft.get("concern_outset")
+    return datetime.date.fromisoformat(outset) if outset else None
+
+
 def _keep(key: str) -> Callable[[Journey, dict], None]:
     def store(journey: Journey, data: dict) -> None:
         journey.draft[key] = data[key]
@@ -317,6 +327,17 @@ STEPS = [
         form_kwargs=lambda j: {},
         initial=lambda j: {"attempts_so_far": j.draft.get("attempts_so_far", "")},
         store=_keep("attempts_so_far"),
+    ),
+    Step(
+        "outset",
+        "When was the concern first considered?",
+        forms.OutsetForm,
+        applies=lambda j: True,
+        # Optional: answered once the question has been seen and sent, blank or not.
+        done=lambda j: "concern_outset" in j.draft,
+        form_kwargs=lambda j: {},
+        initial=lambda j: {"concern_outset": _outset(j)},
+        store=_store_outset,
     ),
 ]
 
@@ -512,6 +533,12 @@ def _answers(journey: Journey) -> list[dict]:
         },
         {"key": "The disagreement", "value": draft.get("description", ""), "step": "disagreement", "multiline": True},
         {"key": "What has been tried", "value": draft.get("attempts_so_far", ""), "step": "tried", "multiline": True},
+        {
+            "key": "Concern first considered",
+            "value": _outset(journey) or "Not given: the day the dispute is raised is used",
+            "step": "outset",
+            "date": _outset(journey) is not None,
+        },
     ]
     for row in rows:
         row["change_url"] = _step_url(next(s for s in STEPS if s.slug == row["step"]), True) if row["step"] else ""
@@ -543,6 +570,7 @@ def check_answers(request: HttpRequest) -> HttpResponse:
                 immediate_harm=bool(draft.get("immediate_harm")),
                 start_stage=draft.get("start_stage") if draft.get("immediate_harm") else None,
                 other_worker=get_user_model().objects.filter(pk=draft.get("other_worker") or None).first(),
+                concern_outset=_outset(journey),
             )
         except ActionRefused as refusal:
             form.add_error(None, str(refusal))

@@ -226,11 +226,11 @@ def test_one_rule_says_which_changes_each_deadline_can_take(bcssp, dispute):
     from escalation.disputes.deadline_changes import possible_changes
 
     row = stage_1(dispute)
-    assert possible_changes(row) == ["extend", "pause"]
+    assert possible_changes(row) == ["extend", "pause", "shorten"]
     pause_deadline(deadline=row, by=bcssp.business_manager, reason="Waiting for a strategy meeting.", now=RAISED)
     row.refresh_from_db()
     assert possible_changes(row) == ["extend", "resume"]
     harm = bcssp.raise_dispute(immediate_harm=True, now=RAISED).deadlines.get(rule__name="immediate-harm")
-    assert possible_changes(harm) == []
+    assert possible_changes(harm) == ["shorten"], "a risk of immediate harm may only be brought forward"
     row.closed_at = RAISED
     assert possible_changes(row) == []

@@ -148,7 +148,7 @@ def test_overall_rule_closes_when_stage_4_is_entered(bcssp):
     dispute.refresh_from_db()
     assert dispute.current_stage == 4
     overall = dispute.deadlines.get(rule__name="overall")
-    assert overall.closed_at == london(2026, 3, 5, 10) and overall.met is True
+    assert overall.closed_at == london(2026, 3, 5, 9) and overall.met is True, "met when escalation was proposed"
     assert dispute.deadlines.get(closed_at__isnull=True).rule.name == "stage-4"
 
 

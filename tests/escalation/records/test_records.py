@@ -373,7 +373,7 @@ def test_entering_bcssp_stage_2_stores_appendix_2_and_tells_the_business_manager
 
     snapshot = RecordSnapshot.objects.get(dispute=dispute)
     assert (snapshot.form, snapshot.stage_number, snapshot.status) == ("appendix_2", 2, RecordSnapshot.Status.READY)
-    assert snapshot.requirement_key == "appendix_2:stage_entered:stage-2"
+    assert snapshot.requirement_key == "appendix_2:stage_reached:stage-2"
     assert snapshot.produced_at == london(2026, 3, 3, 11)
     text = pdf_text(bytes(snapshot.pdf))
     assert "Appendix 2: Registration of use of Escalation Procedure Pro-forma" in text
@@ -442,7 +442,8 @@ def test_one_snapshot_serves_the_business_manager_and_the_designated_nurse_for_a
     with committed():
         services.approve_escalation(dispute=dispute, approver=world.head, now=london(2026, 3, 3, 11))
     snapshot = RecordSnapshot.objects.get(dispute=dispute)
-    assert snapshot.recipient_roles == [Role.BUSINESS_MANAGER, Role.DESIGNATED_NURSE]
+    named = [recipient.get("role") or recipient.get("office") for recipient in snapshot.recipient_roles]
+    assert named == [Role.BUSINESS_MANAGER, Role.DESIGNATED_NURSE]
     told = Notification.objects.filter(dispute=dispute, event="record_required")
     assert {n.recipient for n in told} == {world.business_manager, nurse}
     assert all(f"?snapshot={snapshot.pk}" in n.message for n in told)

@@ -1,4 +1,5 @@
-"""The policy runtime without a database: every seed policy, every state, every kind of person, every command.
+"""The policy runtime without a database: every seed policy (and a small policy using every way a stage says who
+decides), every state, every kind of person, every command.
 
 These run in well under a second each: the runtime is a pure function over plain data.
 """
@@ -21,11 +22,13 @@ from policies.runtime import (
 from policies.schema import read_policy_file
 from policies.services import seed_files
 from policies.vocabulary import OPEN_STATES, DisputeState
+from tests.policies.runtime.who_decides import who_decides
 
 RAISING, OTHER, ELSEWHERE = 1, 2, 3
 
 SEEDS = {spec.slug: spec for spec in (read_policy_file(path) for path in seed_files())}
 RULES = {slug: rules_from_spec(spec) for slug, spec in SEEDS.items()}
+RULES["who-decides"] = rules_from_spec(who_decides())
 
 PEOPLE = {
     "raising practitioner": Actor(1, {RAISING: frozenset({"practitioner"})}),
@@ -39,6 +42,8 @@ PEOPLE = {
     "chair": Actor(9, {ELSEWHERE: frozenset({"chair"})}, frozenset({"chair"})),
     "admin": Actor(10, {ELSEWHERE: frozenset({"admin"})}, frozenset({"admin"})),
     "suspended manager": Actor(11, {RAISING: frozenset({"manager"})}, active=False),
+    "other senior manager": Actor(12, {OTHER: frozenset({"senior_manager"})}),
+    "independent chair": Actor(13, offices=frozenset({"independent_chair"})),
 }
 PARTIES = {name for name in PEOPLE if name.startswith(("raising", "other"))} - {"suspended manager"}
 STAFF = {"business manager", "chair"}
@@ -113,6 +118,8 @@ def test_escalation_goes_to_the_next_stage_of_the_policy_and_never_past_a_bindin
         state not in (DisputeState.RAISED, DisputeState.IN_DISCUSSION)
         or following is None
         or rules.stage(stage).binding
+        or not rules.stage(stage).takes_part("raising")
+        or not following.takes_part("raising")
     ):
         assert not decision.allowed
         return
