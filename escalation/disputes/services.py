@@ -33,7 +33,7 @@ from escalation.notifications.outbox import queue, queue_policy_notifications, q
 from escalation.records.requirements import fulfil_form_requirements
 from policies.calendar import LONDON
 from policies.loading import rules_of
-from policies.runtime import Command, Decision, Waiting, check_start
+from policies.runtime import Command, Decision, Waiting, check_start, waiting_at_stage
 from policies.runtime.notices import Trigger, reach_triggers
 from policies.vocabulary import DisputeState, Event, MediationChoice
 
@@ -226,6 +226,7 @@ def raise_dispute(
     dispute.full_clean(exclude=["state"])
     dispute.save()
     _enter_stage(dispute, stage_number, raised_by, now, reason="Dispute raised")
+    _wait_on(dispute, waiting_at_stage(rules_of(version).stage(stage_number), raising_agency.pk, other_agency.pk))
     _ensure_participant(dispute, raised_by, raising_agency)
     outset = {"concern_outset": concern_outset.isoformat()} if concern_outset else {}
     audit.record(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
-from agencies.models import Membership, Role, Sector
+from agencies.models import Membership, OfficeHolder, Role, Sector
 from escalation.deadlines.models import Deadline
 from escalation.disputes.models import Dispute, WaitingOn
 from escalation.disputes.selectors import OVERSIGHT_ROLES, disputes_for
@@ -97,9 +97,12 @@ def waiting_for(user) -> Q:
     holds_in_partnership = Membership.objects.filter(
         user=user, agency__partnership_id=OuterRef("dispute__partnership_id"), role=OuterRef("role")
     )
+    holds_office = OfficeHolder.objects.filter(
+        user=user, partnership_id=OuterRef("dispute__partnership_id"), office=OuterRef("role")
+    )
     in_agency = WaitingOn.objects.filter(dispute=OuterRef("pk"), agency__isnull=False).filter(Exists(holds_in_agency))
     in_partnership = WaitingOn.objects.filter(dispute=OuterRef("pk"), agency__isnull=True).filter(
-        Exists(holds_in_partnership)
+        Q(Exists(holds_in_partnership)) | Q(Exists(holds_office))
     )
     return Q(Exists(in_agency)) | Q(Exists(in_partnership))
 

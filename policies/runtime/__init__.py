@@ -15,6 +15,7 @@ from policies.runtime.decide import (
     can_approve,
     check_start,
     decide,
+    waiting_at_stage,
     waiting_for_approval,
 )
 from policies.runtime.notices import Notice, NoticeRule, Trigger, notices_for
@@ -40,5 +41,6 @@ __all__ = [
     "check_start",
     "decide",
     "notices_for",
+    "waiting_at_stage",
     "waiting_for_approval",
 ]

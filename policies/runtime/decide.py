@@ -372,6 +372,27 @@ def waiting_for_confirmation(snapshot: DisputeSnapshot, agencies: tuple[int, ...
     return tuple(rows)
 
 
+def waiting_at_stage(stage: StageRule | None, raising_agency_id: int, other_agency_id: int) -> tuple[Waiting, ...]:
+    """Whose move it is once a dispute stands at `stage`: the stage's actors on each side taking part, and on a
+    binding stage its decision-maker (an office or partnership role is the partnership's)."""
+    if stage is None:
+        return ()
+    rows: dict[Waiting, None] = {}
+    for side, agency in (("raising", raising_agency_id), ("other", other_agency_id)):
+        if stage.takes_part(side):
+            for role in stage.actors_for(side):
+                rows[Waiting(None if role in PARTNERSHIP_ROLES else agency, role, "stage")] = None
+    if stage.binding:
+        for maker in stage.decision_makers:
+            if maker.office or maker.role in PARTNERSHIP_ROLES:
+                rows[Waiting(None, maker.office or maker.role, "decision")] = None
+            else:
+                for side, agency in (("raising", raising_agency_id), ("other", other_agency_id)):
+                    if maker.sides in ("both", side):
+                        rows[Waiting(agency, maker.role, "decision")] = None
+    return tuple(rows)
+
+
 def waiting_for_approval(stage: StageRule, escalation_side_id: int | None) -> tuple[Waiting, ...]:
     """Who can approve entry into `stage`: its approver roles on the escalating side, or in the partnership."""
     return tuple(
@@ -391,6 +412,8 @@ def decide(
     if not _permitted(snapshot, actor, command):
         return Decision(command, refusal=_refusal(snapshot, actor, command))
     next_stage = snapshot.next_stage
+    here = waiting_at_stage(snapshot.stage, snapshot.raising_agency_id, snapshot.other_agency_id)
+    there = waiting_at_stage(next_stage, snapshot.raising_agency_id, snapshot.other_agency_id)
     match command:
         case Command.ADD_ENTRY:
             if snapshot.state == DisputeState.RAISED:
@@ -399,6 +422,7 @@ def decide(
                     state=DisputeState.IN_DISCUSSION,
                     transition="start_discussion",
                     audit_event="record_entry.added",
+                    waiting_on=here,
                 )
             return Decision(command, audit_event="record_entry.added")
         case Command.PROPOSE_ESCALATION:
@@ -419,6 +443,7 @@ def decide(
                 enter_stage=next_stage.number,
                 audit_event="dispute.escalated",
                 triggers=(Trigger("stage_entered", next_stage.number),),
+                waiting_on=there,
             )
         case Command.APPROVE_ESCALATION:
             return Decision(
@@ -428,6 +453,7 @@ def decide(
                 enter_stage=next_stage.number,
                 audit_event="escalation.approved",
                 triggers=(Trigger("stage_entered", next_stage.number),),
+                waiting_on=there,
             )
         case Command.DECLINE_ESCALATION:
             return Decision(
@@ -435,6 +461,7 @@ def decide(
                 state=DisputeState.IN_DISCUSSION,
                 transition="decline_escalation",
                 audit_event="escalation.declined",
+                waiting_on=here,
             )
         case Command.RESOLVE:
             side = acting_side(snapshot, actor)
@@ -490,6 +517,7 @@ def decide(
                 transition="reject_resolution",
                 audit_event="resolution.rejected",
                 side=acting_side(snapshot, actor),
+                waiting_on=here,
             )
         case Command.ESCALATE_NO_RESPONSE:
             return Decision(
@@ -499,6 +527,7 @@ def decide(
                 enter_stage=next_stage.number,
                 audit_event="dispute.escalated_no_response",
                 triggers=(Trigger("stage_entered", next_stage.number),),
+                waiting_on=there,
             )
         case Command.CLOSE:
             return Decision(command, state=DisputeState.CLOSED, transition="close", audit_event="dispute.closed")

@@ -7,7 +7,8 @@ from django.urls import reverse
 from agencies.models import Role
 from escalation.disputes import services
 from escalation.disputes.models import WaitingOn
-from escalation.disputes.permissions import allowed_actions
+from escalation.disputes.permissions import allowed_actions, can_approve
+from escalation.disputes.worklists import involving
 from tests.conftest import london
 from tests.factories import member
 from tests.web.conftest import page_text
@@ -47,8 +48,10 @@ def test_whose_move_it_is_is_stored_with_the_dispute_and_cleared_when_decided(bc
     assert set(WaitingOn.objects.filter(dispute=dispute).values_list("agency_id", "role", "reason")) == {
         (bcssp.school.pk, role, "approval") for role in dispute.next_stage().approver_roles
     }
-    services.approve_escalation(dispute=dispute, approver=bcssp.head)
-    assert not WaitingOn.objects.filter(dispute=dispute).exists()
+    approver = next(u for u in (bcssp.head, bcssp.senior, bcssp.director) if can_approve(u, dispute))
+    services.approve_escalation(dispute=dispute, approver=approver)
+    assert not WaitingOn.objects.filter(dispute=dispute, reason="approval").exists()
+    assert WaitingOn.objects.filter(dispute=dispute, reason="stage").exists(), "now the stage's actors move"
 
 
 def test_a_partnership_level_stage_waits_on_the_partnership(tscp, client_for):
@@ -120,3 +123,24 @@ def test_a_policys_own_due_soon_window_decides_when_a_deadline_shows_as_due_soon
     version.save(update_fields=["due_soon_working_days"])
     other = bcssp.raise_dispute(now=london(2026, 3, 2, 10))
     assert other.deadlines.get(rule__name="stage-1").soon_at == london(2026, 3, 4, 9), "due today"
+
+
+def test_the_other_agencys_stage_2_manager_sees_the_dispute_in_needs_you_once_it_reaches_them(bcssp, client_for):
+    dispute = _propose(bcssp)
+    approver = next(u for u in (bcssp.head, bcssp.senior, bcssp.director) if can_approve(u, dispute))
+    assert dispute not in involving(bcssp.team_manager), "waiting on the raising side's approval, not on them"
+    services.approve_escalation(dispute=dispute, approver=approver)
+    dispute.refresh_from_db()
+    waiting = set(WaitingOn.objects.filter(dispute=dispute).values_list("agency_id", "role", "reason"))
+    stage = dispute.stage()
+    for role in stage.actors.get("other") or stage.approver_roles:
+        assert (bcssp.social_care.pk, role, "stage") in waiting
+    assert dispute in involving(bcssp.team_manager)
+    home = page_text(client_for(bcssp.team_manager).get(reverse("home")))
+    assert dispute.reference in home.split('id="your-disputes"')[1]
+
+
+def test_whose_move_it_is_at_the_start_names_both_sides_actors(bcssp):
+    dispute = bcssp.raise_dispute()
+    agencies = set(WaitingOn.objects.filter(dispute=dispute, reason="stage").values_list("agency_id", flat=True))
+    assert agencies == {bcssp.school.pk, bcssp.social_care.pk}
