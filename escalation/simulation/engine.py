@@ -18,7 +18,6 @@ own (`raising.manager`); times are ISO 8601 in London time.
 from __future__ import annotations
 
 import datetime
-import inspect
 import json
 import secrets
 from collections.abc import Callable
@@ -50,21 +49,24 @@ from policies.basis import due_basis
 from policies.calendar import LONDON
 from policies.models import PolicyVersion
 from policies.runtime import ActionRefused
-from policies.vocabulary import Strength
+from policies.vocabulary import DisputeState, Strength
 
-#: Why a step is refused when the app has no service for it yet.
-NOT_SUPPORTED = "not supported by this version of the app"
-#: Why a raise with an `outset` is refused when the app does not take the concern's outset.
-NO_OUTSET = "this app does not take the concern's outset yet"
 #: Why a step is refused when the raise was.
 NO_DISPUTE = "there is no dispute: the raise step was refused"
 
 #: The order of lines at the same moment from the same step or sweep.
 RANK = {
     "step": 0,
+    "immediate_harm_flagged": 1,
     "escalation_proposed": 1,
+    "escalation_declined": 1,
+    "escalated_no_response": 1,
     "stage_entered": 2,
+    "awaiting_confirmation": 2,
+    "confirmed": 2,
+    "rejected": 2,
     "resolved": 2,
+    "decision_recorded": 2,
     "withdrawn": 2,
     "met": 3,
     "deadline_set": 4,
@@ -74,12 +76,6 @@ RANK = {
     "access_granted": 7,
     "record": 8,
 }
-#: Parameter names by which a service names the person acting.
-ACTOR_PARAMETERS = frozenset({"by", "author", "approver", "actor", "user"})
-
-
-class Unsupported(Exception):
-    """The app cannot take this step: it is refused with this reason."""
 
 
 class _Discard(Exception):
@@ -149,7 +145,7 @@ class Run:
             dispute = HANDLERS[step.do](self, step)
             if isinstance(step, RaiseStep):
                 self.dispute = dispute
-        except (ActionRefused, Unsupported) as exc:
+        except ActionRefused as exc:
             result, reason = "refused", str(exc)
         except ValidationError as exc:
             result, reason = "refused", " ".join(exc.messages)
@@ -223,45 +219,39 @@ class Run:
         self.dispute = Dispute.objects.get(pk=self.dispute.pk)
         dispute = self.dispute
         for visit in self._new("visit", StageVisit.objects.filter(dispute=dispute)):
-            self.add(visit.entered_at, "stage_entered", (), {"event": "stage_entered", "stage": visit.stage_number})
+            self.add(
+                visit.entered_at,
+                "stage_entered",
+                (),
+                {"event": "stage_entered", "stage": visit.stage_number, "basis": self._stage_basis(visit.stage_number)},
+            )
         for event in self._new("audit", AuditEvent.objects.filter(dispute_id_value=dispute.pk)):
             self._audit_line(event)
         self._deadline_lines(at)
-        for row in self._new("notification", Notification.objects.filter(dispute=dispute).select_related("recipient")):
+        notifications = Notification.objects.filter(dispute=dispute).select_related("recipient", "deadline__rule")
+        for row in self._new("notification", notifications):
             to = self.world.label_of(row.recipient)
-            self.add(
-                row.created_at,
-                "notified",
-                (row.event, to),
-                {"event": "notified", "to": to, "about": row.event, "stage": dispute.current_stage},
-            )
+            line = {"event": "notified", "to": to, "about": row.event, "stage": dispute.current_stage}
+            if row.deadline is not None:
+                line["rule"] = row.deadline.rule.name
+            self.add(row.created_at, "notified", (row.event, line.get("rule", ""), to), line)
         for snapshot in self._new("record", RecordSnapshot.objects.filter(dispute=dispute).defer("pdf")):
-            for to, role in self._record_recipients(snapshot.recipient_roles):
-                self.add(
-                    snapshot.produced_at, "record", (snapshot.form, to or "", role), _record(snapshot.form, to, role)
-                )
+            for line in self._record_lines(snapshot):
+                order = (snapshot.stage_number, snapshot.form, line["to"] is None, line["to"] or line["unfilled"])
+                self.add(snapshot.produced_at, "record", order, line)
         for access in self._new("access", DisputeAccess.objects.filter(dispute=dispute).select_related("user")):
             to = self.world.label_of(access.user)
             self.add(access.granted_at, "access_granted", (to,), {"event": "access_granted", "to": to})
 
+    def _stage_basis(self, number: int) -> str | None:
+        """What the stage rests on (policy, reading, partnership_default): a stage the partnership added shows it."""
+        stage = self.dispute.policy_version.stages.filter(number=number).first()
+        basis = getattr(stage, "basis", None)
+        return str(basis["kind"]) if isinstance(basis, dict) and basis.get("kind") else None
+
     def _audit_line(self, event: AuditEvent) -> None:
-        before, after = event.before or {}, event.after or {}
-        match event.action:
-            case "escalation.proposed":
-                data = {"event": "escalation_proposed", "stage": before.get("stage"), "to_stage": after.get("to_stage")}
-            case "dispute.escalated":
-                data = {"event": "escalation_proposed", "stage": before.get("stage"), "to_stage": after.get("stage")}
-            case "dispute.resolved":
-                data = {"event": "resolved", "stage": after.get("stage")}
-            case "dispute.withdrawn":
-                data = {"event": "withdrawn", "stage": after.get("stage")}
-            case "deadline.reminded":
-                data = {"event": "reminded", "rule": after.get("rule")}
-            case "deadline.breached":
-                data = {"event": "breached", "rule": after.get("rule")}
-            case _:
-                return
-        self.add(event.at, data["event"], (data.get("rule") or "",), data)
+        for data in _audit_data(event.action, event.before or {}, event.after or {}):
+            self.add(event.at, data["event"], (data.get("rule") or "",), data)
 
     def _deadline_lines(self, at: datetime.datetime) -> None:
         for row in self.dispute.deadlines.select_related("rule").order_by("pk"):
@@ -274,23 +264,50 @@ class Run:
                 self.add(row.closed_at, "met", (row.rule.name,), {"event": "met", "rule": row.rule.name})
             self.deadlines[row.pk] = (row.due_at, row.closed_at)
 
-    def _record_recipients(self, recipients: list) -> list[tuple[str | None, str]]:
-        """The people a record goes to, found as the outbox finds them, with the role or office that names them
-        (None for a post nobody holds)."""
-        found: list[tuple[str | None, str]] = []
-        for recipient in recipients or []:
-            named = recipient if isinstance(recipient, dict) else {"role": recipient}
-            role = named.get("role") or named.get("office")
-            if not isinstance(role, str):
-                continue
-            people, _ = outbox.recipients(self.dispute, [role])
-            found += [(self.world.label_of(user), role) for user, _ in people] or [(None, role)]
-        return sorted(dict.fromkeys(found), key=lambda pair: (pair[0] or "", pair[1]))
+    def _record_lines(self, snapshot: RecordSnapshot) -> list[dict[str, Any]]:
+        """Who a record goes to, found as the app finds them when it is drawn (`outbox.people_for`, the raiser, a
+        stage's actors, roles, offices and alternatives alike); a post nobody holds is a line of its own."""
+        people, gaps = outbox.people_for(self.dispute, snapshot.recipient_roles or [], stage=snapshot.stage_number)
+        on = snapshot.requirement_key.split(":")[1] if snapshot.requirement_key.count(":") == 2 else None
+        head = {"event": "record", "form": snapshot.form, "stage": snapshot.stage_number, "on": on}
+        lines = [{**head, "to": label} for label in sorted({self.world.label_of(user) for user, _ in people})]
+        return lines + [{**head, "to": None, "unfilled": gap} for gap in gaps]
 
 
-def _record(form: str, to: str | None, role: str) -> dict[str, Any]:
-    line = {"event": "record", "form": form, "to": to}
-    return line if to is not None else {**line, "unfilled": role}
+def _audit_data(action: str, before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
+    """The lines an audit event of the dispute makes (none for the events a line is made from another row)."""
+    stage = after.get("stage", before.get("stage"))
+    match action:
+        case "escalation.proposed":
+            return [{"event": "escalation_proposed", "stage": before.get("stage"), "to_stage": after.get("to_stage")}]
+        case "dispute.escalated":
+            return [{"event": "escalation_proposed", "stage": before.get("stage"), "to_stage": after.get("stage")}]
+        case "escalation.declined":
+            return [{"event": "escalation_declined", "stage": stage}]
+        case "dispute.escalated_no_response":
+            return [{"event": "escalated_no_response", "stage": before.get("stage"), "to_stage": after.get("stage")}]
+        case "dispute.immediate_harm_flagged":
+            return [{"event": "immediate_harm_flagged", "stage": stage}]
+        case "dispute.resolved":
+            return [{"event": "resolved", "stage": stage}]
+        case "dispute.decision_recorded":
+            return [{"event": "decision_recorded", "stage": stage}]
+        case "resolution.awaiting_confirmation":
+            return [{"event": "awaiting_confirmation", "stage": stage, "side": after.get("side")}]
+        case "resolution.confirmed":
+            confirmed = {"event": "confirmed", "stage": stage, "side": after.get("side")}
+            if after.get("state") == DisputeState.RESOLVED:
+                return [confirmed, {"event": "resolved", "stage": stage}]
+            return [confirmed]
+        case "resolution.rejected":
+            return [{"event": "rejected", "stage": stage, "side": after.get("side")}]
+        case "dispute.withdrawn":
+            return [{"event": "withdrawn", "stage": stage}]
+        case "deadline.reminded":
+            return [{"event": "reminded", "rule": after.get("rule")}]
+        case "deadline.breached":
+            return [{"event": "breached", "rule": after.get("rule")}]
+    return []
 
 
 def strength_of(rule) -> str:
@@ -317,34 +334,6 @@ def _deadline_set(row: Deadline) -> dict[str, Any]:
 # Step handlers ---------------------------------------------------------------------------------------------------
 
 
-def _parameters(func: Callable) -> set[str]:
-    return set(inspect.signature(func).parameters)
-
-
-def _call(func: Callable, user, values: dict[str, Any]):
-    """Call a service the app may or may not have in this shape, filling its keyword arguments by name."""
-    kwargs = {}
-    for name, parameter in inspect.signature(func).parameters.items():
-        if name in values:
-            kwargs[name] = values[name]
-        elif name in ACTOR_PARAMETERS or name.endswith("_by"):
-            kwargs[name] = user
-        elif parameter.default is parameter.empty and parameter.kind not in (
-            parameter.VAR_KEYWORD,
-            parameter.VAR_POSITIONAL,
-        ):
-            raise Unsupported(f"{NOT_SUPPORTED} ({func.__name__} asks for {name}, which a scenario cannot give)")
-    return func(**kwargs)
-
-
-def _service(name: str, *modules) -> Callable:
-    for module in modules:
-        found = getattr(module, name, None)
-        if callable(found):
-            return found
-    raise Unsupported(NOT_SUPPORTED)
-
-
 def _open_deadline(run: Run, rule: str) -> Deadline:
     row = run.dispute.deadlines.filter(rule__name=rule, closed_at__isnull=True).select_related("rule").first()
     if row is None:
@@ -355,24 +344,19 @@ def _open_deadline(run: Run, rule: str) -> Deadline:
 def _raise(run: Run, step) -> Dispute:
     world = run.world
     version = world.partnership.policy.current_version
-    subject = _subject(run.scenario)
-    kwargs: dict[str, Any] = {
-        "raised_by": run.user(step.by),
-        "raising_agency": world.raising,
-        "other_agency": world.other,
-        "subject": subject,
-        "category": step.category or version.categories[0]["key"],
-        "description": step.description,
-        "immediate_harm": step.immediate_harm,
-        "start_stage": step.stage,
-        "other_worker": run.user(step.other_worker) if step.other_worker else None,
-        "now": step.at,
-    }
-    if step.outset is not None:
-        if "concern_outset" not in _parameters(services.raise_dispute):
-            raise Unsupported(NO_OUTSET)
-        kwargs["concern_outset"] = step.outset
-    return services.raise_dispute(**kwargs)
+    return services.raise_dispute(
+        raised_by=run.user(step.by),
+        raising_agency=world.raising,
+        other_agency=world.other,
+        subject=_subject(run.scenario),
+        category=step.category or version.categories[0]["key"],
+        description=step.description,
+        immediate_harm=step.immediate_harm,
+        start_stage=step.stage,
+        other_worker=run.user(step.other_worker) if step.other_worker else None,
+        concern_outset=step.outset,
+        now=step.at,
+    )
 
 
 def _subject(scenario: Scenario) -> dict[str, Any]:
@@ -410,8 +394,40 @@ def _decline(run: Run, step):
     return services.decline_escalation(dispute=run.dispute, approver=run.user(step.by), reason=step.reason, now=step.at)
 
 
+def _escalate_no_response(run: Run, step):
+    return services.escalate_no_response(
+        dispute=run.dispute, escalated_by=run.user(step.by), reason=step.reason, now=step.at
+    )
+
+
+def _flag_immediate_harm(run: Run, step):
+    return services.flag_immediate_harm(
+        dispute=run.dispute, flagged_by=run.user(step.by), reason=step.reason, now=step.at
+    )
+
+
 def _resolve(run: Run, step):
     return services.record_resolution(
+        dispute=run.dispute,
+        recorded_by=run.user(step.by),
+        agreed_outcome=step.outcome,
+        decided_on=_day(step.at),
+        now=step.at,
+    )
+
+
+def _confirm(run: Run, step):
+    return services.confirm_resolution(dispute=run.dispute, confirmed_by=run.user(step.by), now=step.at)
+
+
+def _reject(run: Run, step):
+    return services.reject_resolution(
+        dispute=run.dispute, rejected_by=run.user(step.by), reason=step.reason, now=step.at
+    )
+
+
+def _record_decision(run: Run, step):
+    return services.record_decision(
         dispute=run.dispute,
         recorded_by=run.user(step.by),
         agreed_outcome=step.outcome,
@@ -426,6 +442,20 @@ def _withdraw(run: Run, step):
     )
 
 
+def _set_deadline(run: Run, step):
+    return services.set_manual_deadline(dispute=run.dispute, set_by=run.user(step.by), due_at=step.due, now=step.at)
+
+
+def _shorten(run: Run, step):
+    return deadline_changes.shorten_deadline(
+        deadline=_open_deadline(run, step.rule),
+        by=run.user(step.by),
+        due_at=step.due,
+        reason=step.reason,
+        now=step.at,
+    )
+
+
 def _extend(run: Run, step):
     return deadline_changes.extend_deadline(
         deadline=_open_deadline(run, step.rule),
@@ -436,44 +466,22 @@ def _extend(run: Run, step):
     )
 
 
-def _optional(name: str, *modules, values: Callable[[Run, Any], dict[str, Any]]):
-    """A step whose service other work is adding: called when the app has it, refused when it has not."""
-
-    def handle(run: Run, step):
-        service = _service(name, *modules)
-        return _call(service, run.user(step.by), {"now": step.at, **values(run, step)})
-
-    return handle
-
-
-def _words(run: Run, step) -> dict[str, Any]:
-    return {"dispute": run.dispute, "reason": step.reason}
-
-
-def _decision(run: Run, step) -> dict[str, Any]:
-    words = dict.fromkeys(("outcome", "agreed_outcome", "decision", "text"), step.outcome)
-    return {"dispute": run.dispute, "decided_on": _day(step.at), **words}
-
-
-def _shortening(run: Run, step) -> dict[str, Any]:
-    due = dict.fromkeys(("due_at", "due", "new_due_at", "shortened_due_at"), step.due)
-    return {"deadline": _open_deadline(run, step.rule), "dispute": run.dispute, "reason": step.reason, **due}
-
-
 HANDLERS: dict[str, Callable[[Run, Any], Any]] = {
     "raise": _raise,
     "record": _record_entry,
     "propose_escalation": _propose,
     "approve_escalation": _approve,
     "decline_escalation": _decline,
+    "escalate_no_response": _escalate_no_response,
+    "flag_immediate_harm": _flag_immediate_harm,
     "resolve": _resolve,
+    "confirm_resolution": _confirm,
+    "reject_resolution": _reject,
+    "record_decision": _record_decision,
     "withdraw": _withdraw,
+    "set_deadline": _set_deadline,
+    "shorten_deadline": _shorten,
     "extend_deadline": _extend,
-    "escalate_no_response": _optional("escalate_no_response", services, values=_words),
-    "flag_immediate_harm": _optional("flag_immediate_harm", services, values=_words),
-    "confirm_resolution": _optional("confirm_resolution", services, values=lambda run, step: {"dispute": run.dispute}),
-    "record_decision": _optional("record_decision", services, values=_decision),
-    "shorten_deadline": _optional("shorten_deadline", deadline_changes, services, values=_shortening),
 }
 
 

@@ -177,6 +177,10 @@ class ConfirmResolutionStep(Step):
     do: Literal["confirm_resolution"]
 
 
+class RejectResolutionStep(ReasonedStep):
+    do: Literal["reject_resolution"]
+
+
 class RecordDecisionStep(Step):
     do: Literal["record_decision"]
     outcome: str = Field(default=DEFAULT_WORDS, min_length=1)
@@ -184,6 +188,11 @@ class RecordDecisionStep(Step):
 
 class WithdrawStep(ReasonedStep):
     do: Literal["withdraw"]
+
+
+class SetDeadlineStep(Step):
+    do: Literal["set_deadline"]
+    due: Moment
 
 
 class ShortenDeadlineStep(ReasonedStep):
@@ -208,8 +217,10 @@ STEP_KINDS: dict[str, type[Step]] = {
     "flag_immediate_harm": FlagImmediateHarmStep,
     "resolve": ResolveStep,
     "confirm_resolution": ConfirmResolutionStep,
+    "reject_resolution": RejectResolutionStep,
     "record_decision": RecordDecisionStep,
     "withdraw": WithdrawStep,
+    "set_deadline": SetDeadlineStep,
     "shorten_deadline": ShortenDeadlineStep,
     "extend_deadline": ExtendDeadlineStep,
 }

@@ -17,9 +17,11 @@ STEP_WORDS = {
     "flag_immediate_harm": "flags a risk of immediate harm",
     "resolve": "records the resolution",
     "confirm_resolution": "confirms the resolution",
-    "record_decision": "records the final decision",
+    "reject_resolution": "does not agree with the resolution",
+    "record_decision": "records the final and binding decision",
     "withdraw": "withdraws the dispute",
-    "shorten_deadline": "shortens a deadline",
+    "set_deadline": "sets the stage's deadline",
+    "shorten_deadline": "brings a deadline forward",
     "extend_deadline": "extends a deadline",
 }
 
@@ -40,11 +42,32 @@ def describe(line: dict[str, Any]) -> str:
     event = line.get("event")
     match event:
         case "stage_entered":
-            return f"Stage {line['stage']} entered"
+            basis = (
+                f" (basis: {str(line['basis']).replace('_', ' ')})" if line.get("basis") not in (None, "policy") else ""
+            )
+            return f"Stage {line['stage']} entered{basis}"
         case "escalation_proposed":
             return f"Escalation proposed from stage {line['stage']} to stage {line.get('to_stage')}"
+        case "escalation_declined":
+            return f"Escalation declined: the dispute stays at stage {line['stage']}"
+        case "escalated_no_response":
+            return f"Moved on for want of a response, from stage {line['stage']} to stage {line.get('to_stage')}"
+        case "immediate_harm_flagged":
+            return f"A risk of immediate harm reported at stage {line['stage']}"
+        case "awaiting_confirmation":
+            return (
+                f"Resolution recorded by the {line.get('side')} agency at stage {line['stage']}; awaiting the other's"
+            )
+        case "confirmed":
+            return f"Resolution confirmed by the {line.get('side')} agency"
+        case "rejected":
+            return (
+                f"Resolution not agreed by the {line.get('side')} agency: back in discussion at stage {line['stage']}"
+            )
         case "resolved":
             return f"Resolved at stage {line['stage']}"
+        case "decision_recorded":
+            return f"Final and binding decision recorded at stage {line['stage']}"
         case "withdrawn":
             return f"Withdrawn at stage {line['stage']}"
         case "deadline_set":
@@ -59,11 +82,22 @@ def describe(line: dict[str, Any]) -> str:
         case "met":
             return f"Deadline {line['rule']} met"
         case "notified":
-            return f"{line['to']} told: {str(line['about']).replace('_', ' ')} (stage {line['stage']})"
+            about = str(line["about"]).replace("_", " ")
+            rule = f", deadline {line['rule']}" if line.get("rule") else ""
+            return f"{line['to']} told: {about} (stage {line['stage']}{rule})"
         case "record":
+            when = ", ".join(
+                part
+                for part in (
+                    f"stage {line['stage']}" if line.get("stage") is not None else "",
+                    str(line.get("on") or "").replace("_", " "),
+                )
+                if part
+            )
+            form = f"Record {line['form']} ({when})" if when else f"Record {line['form']}"
             if line.get("to") is None:
-                return f"Record {line['form']} due to {line.get('unfilled', 'someone')}, but nobody holds that post"
-            return f"Record {line['form']} sent to {line['to']}"
+                return f"{form} due to {line.get('unfilled', 'someone')}, but nobody holds that post"
+            return f"{form} sent to {line['to']}"
         case "access_granted":
             return f"{line['to']} may now open the dispute"
     return str(event)

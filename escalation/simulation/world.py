@@ -5,8 +5,9 @@ is changed: a policy is copied into the world under a throw-away slug (from a fi
 document), so the partnerships that use the stored policy never see the run.
 
 The world is staffed as a partnership usually is, so the policy's notices reach someone: each agency has a
-practitioner, a manager, a senior manager, a director and a designated safeguarding lead; the partnership has its
-business manager, its chair and a holder of every office. Anyone else a scenario names (`people:` or a step's
+practitioner, a manager, a senior manager, a director, a designated safeguarding lead, a nominated partnership
+representative and a committee chair (a setting's own); the partnership has its business manager, its chair and
+a holder of every office. Anyone else a scenario names (`people:` or a step's
 `by`) is added; anyone listed under `vacant:` is left out, to show what the app does when nobody holds a post.
 """
 
@@ -39,7 +40,15 @@ from policies.services import SEED_DIR, load_policy
 from policies.vocabulary import PublicationStatus
 
 #: The posts every agency of the world has, whatever the scenario names.
-AGENCY_STAFF = (Role.PRACTITIONER, Role.MANAGER, Role.SENIOR_MANAGER, Role.DIRECTOR, Role.DSL)
+AGENCY_STAFF = (
+    Role.PRACTITIONER,
+    Role.MANAGER,
+    Role.SENIOR_MANAGER,
+    Role.DIRECTOR,
+    Role.DSL,
+    Role.NOMINATED_REPRESENTATIVE,
+    Role.COMMITTEE_CHAIR,
+)
 STAFF = (
     *(f"{side}.{role}" for side in SIDES for role in AGENCY_STAFF),
     f"partnership.{Role.BUSINESS_MANAGER}",
