@@ -41,9 +41,13 @@ def urgent_route_heading(hours: int | None) -> str:
     return f"The {hours}-hour route" if hours else "The urgent route"
 
 
-def urgent_route_text(hours: int | None) -> str:
+def urgent_route_text(hours: int | None, *, higher_start: bool = True) -> str:
+    """What must happen now; `higher_start` where the policy lets immediate harm start the dispute higher."""
     when = f"within {hours} hours" if hours else "straight away"
+    text = f"Action to keep them safe must be taken {when}."
+    if not higher_start:
+        return text
     return (
-        f"Action to keep them safe must be taken {when}. You can start the dispute at a higher stage, "
-        "so the people who can make that happen are involved at once."
+        f"{text} You can start the dispute at a higher stage, so the people who can make that happen are involved "
+        "at once."
     )

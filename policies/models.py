@@ -157,7 +157,8 @@ class PolicyVersion(models.Model):
 
     @property
     def urgent_text(self) -> str:
-        return self.urgent_route_text or defaults.urgent_route_text(self.urgent_hours)
+        higher_start = any(number > self.start_stage for number in self.immediate_harm_start_stages)
+        return self.urgent_route_text or defaults.urgent_route_text(self.urgent_hours, higher_start=higher_start)
 
 
 class Stage(models.Model):

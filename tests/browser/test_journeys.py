@@ -5,8 +5,9 @@
    queue, and the business manager (setting up two-factor authentication on first sign-in) finds the
    dispute in the register by its reference and downloads the CSV.
 2. TSCP, by mouse, with an immediate-harm start: the urgent contacts come before any other question and
-   the dispute starts at stage 3; then the same reply, escalation, approval and export, with the business
-   manager's authenticator app already set up.
+   the dispute starts at stage 3; then the same reply and escalation, approved by the school's senior manager
+   (Torbay's stage 4 is entered on a senior manager's referral, not a line manager's), and the export, with the
+   business manager's authenticator app already set up.
 
 Every page is screenshotted and checked with axe-core (see conftest.py).
 """
@@ -211,7 +212,13 @@ def test_tscp_journey_with_an_immediate_harm_start(journey):
 
     reply(walk.person("social-worker", world.social_worker), reference)
     propose_escalation(teacher, reference, "No protective action within 24 hours: directors need to decide.")
-    approve(walk.person("head", world.head), reference, to_stage=4)
+    # "both senior managers must update their Divisional/Assistant Director" (torbay:54): the head, a line
+    # manager and designated safeguarding lead, is not asked; the school's senior manager approves.
+    head = walk.person("head", world.head)
+    head.sign_in()
+    head.follow("Approvals", "approvals-not-theirs")
+    assert head.page.locator(f"#approval-{reference}").count() == 0
+    approve(walk.person("senior", world.senior), reference, to_stage=4)
     dispute.refresh_from_db()
     assert (dispute.state, dispute.current_stage) == ("in_discussion", 4)
 

@@ -107,11 +107,13 @@ def test_bcssp_raised_on_saturday_2_may_2026(policies):
         "length": 2,
         "due": "2026-05-06T17:00:00+01:00",
     }
-    # overall: 10 working days from the outset: Tue 5 ... Fri 8 (4), Mon 11 ... Fri 15 (9), Mon 18 May (10)
+    # overall: 10 working days "from the outset of a concern being considered" (bath:54), so anchored at the
+    # concern's outset; the command is given none, so the clock starts when the dispute is raised:
+    # Tue 5 ... Fri 8 (4), Mon 11 ... Fri 15 (9), Mon 18 May (10)
     assert clock(rules["overall"]) == {
         "rule": "overall",
         "stages": [1, 2, 3],
-        "anchor": "raised",
+        "anchor": "concern_outset",
         "kind": "working_days",
         "length": 10,
         "due": "2026-05-18T17:00:00+01:00",

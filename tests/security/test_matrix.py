@@ -13,7 +13,9 @@ Disputes ("targets"):
   ours  raised by the school (raiser) against children's social care (o_pr, o_mgr)
   near  raised by the police (unrel's agency) against children's social care, same partnership
   away  a dispute in another partnership (whose business manager is "away")
-A dispute action row is run on a dispute in the state the action needs (":awaiting", ":resolved").
+A dispute action row is run on a dispute in the state the action needs (":awaiting", ":resolved"). A deadline
+row posts an extension (the business manager's alone); ":shorten" posts bringing the deadline forward instead,
+which the business manager or a manager of either agency in the dispute may do.
 
 Outcomes: a status code; "->name" a redirect to that URL name; "done" a POST that changed the dispute
 and redirected; "refused" a POST answered with the form and an error, changing nothing; "hit"/"miss" a
@@ -124,12 +126,15 @@ GET    dispute-flag-harm  away            404      404      404      404      40
 POST   dispute-flag-harm  ours            done     done     done     done     done     404      refused  refused  404      404      ->login
 POST   dispute-flag-harm  near            404      404      404      done     done     done     refused  refused  404      404      ->login
 POST   dispute-flag-harm  away            404      404      404      404      404      404      404      404      404      refused  ->login
-GET    dispute-deadline   ours            ->dispute ->dispute ->dispute ->dispute ->dispute 404 200   ->dispute 404     404      ->login
-GET    dispute-deadline   near            404      404      404      ->dispute ->dispute ->dispute 200 ->dispute 404     404      ->login
+GET    dispute-deadline   ours            ->dispute 200     200      ->dispute 200      404      200      ->dispute 404     404      ->login
+GET    dispute-deadline   near            404      404      404      ->dispute 200      200      200      ->dispute 404     404      ->login
 GET    dispute-deadline   away            404      404      404      404      404      404      404      404      404      200      ->login
 POST   dispute-deadline   ours            refused  refused  refused  refused  refused  404      done     refused  404      404      ->login
 POST   dispute-deadline   near            404      404      404      refused  refused  refused  done     refused  404      404      ->login
 POST   dispute-deadline   away            404      404      404      404      404      404      404      404      404      done     ->login
+POST   dispute-deadline   ours:shorten    refused  done     done     refused  done     404      done     refused  404      404      ->login
+POST   dispute-deadline   near:shorten    404      404      404      refused  done     done     done     refused  404      404      ->login
+POST   dispute-deadline   away:shorten    404      404      404      404      404      404      404      404      404      done     ->login
 """  # noqa: E501
 
 
@@ -252,6 +257,19 @@ def today_parts(name: str) -> dict[str, str]:
     return {f"{name}_0": str(today.day), f"{name}_1": str(today.month), f"{name}_2": str(today.year)}
 
 
+def shorten_parts() -> dict[str, str]:
+    """Bring the deadline forward to two hours from now: before every deadline the scene's disputes have."""
+    moment = timezone.localtime(timezone.now() + datetime.timedelta(hours=2))
+    return {
+        "change": "shorten",
+        "shorten-due_on_0": str(moment.day),
+        "shorten-due_on_1": str(moment.month),
+        "shorten-due_on_2": str(moment.year),
+        "shorten-due_time": moment.strftime("%H:%M"),
+        "shorten-reason": "Matrix: the child moves placement sooner.",
+    }
+
+
 POSTS = {
     "dispute-add-entry": lambda: {"kind": "discussion", "text": "Matrix record entry.", **today_parts("occurred_on")},
     "dispute-escalate": lambda: {"reason": "Matrix: escalate please."},
@@ -275,6 +293,7 @@ POSTS = {
     "dispute-withdraw": lambda: {"reason": "Matrix: no longer needed."},
     "dispute-flag-harm": lambda: {"reason": "Matrix: a risk of immediate harm."},
     "dispute-deadline": lambda: {"change": "extend", "extend-working_days": "2", "extend-reason": "Matrix: more time."},
+    "dispute-deadline:shorten": shorten_parts,
     "notifications": dict,
 }
 
@@ -413,7 +432,8 @@ def test_access_matrix(scene, persona):
         url = url_for(scene, row, dispute)
         before = fingerprint(dispute)
         audit_before = AuditEvent.objects.filter(actor=user).count() if user else 0
-        response = client.post(url, POSTS[row.url]()) if row.method == "POST" else client.get(url)
+        data = POSTS.get(f"{row.url}:{row.state}", POSTS.get(row.url))
+        response = client.post(url, data()) if row.method == "POST" else client.get(url)
         body = body_of(response)
         after = fingerprint(dispute)
         actual = outcome(row, response, body, before, after, dispute)

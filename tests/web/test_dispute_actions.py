@@ -268,6 +268,8 @@ def test_a_binding_final_stage_cannot_be_escalated(bcssp, client_for):
 
 
 def test_resolution_is_recorded_then_the_dispute_is_closed(bcssp, client_for):
+    """BCSSP stage 1 ends in a resolution both agencies confirm: recorded by one, it waits for the other, then it
+    can be closed."""
     dispute = bcssp.raise_dispute()
     client = client_for(bcssp.social_worker)
     response = client.post(
@@ -279,19 +281,59 @@ def test_resolution_is_recorded_then_the_dispute_is_closed(bcssp, client_for):
             **today_fields("decided_on"),
         },
     )
-    assert "Resolution recorded. Both agencies have been told." in messages_of(response)
+    assert "Resolution recorded. It counts once the other agency confirms it: they have been told." in messages_of(
+        response
+    )
     outcome = Outcome.objects.get(dispute=dispute)
     assert (outcome.agreed_outcome, outcome.convened, outcome.recorded_by) == (
         "Joint visit on Friday.",
         "mediation",
         bcssp.social_worker,
     )
+    dispute.refresh_from_db()
+    assert dispute.state == "awaiting_confirmation"
+    confirm_url = action_url("dispute-confirm-resolution", dispute)
+    close_url = action_url("dispute-close", dispute)
     html = page_text(client.get(reverse("dispute", args=[dispute.reference])))
-    assert "Joint visit on Friday." in html and reverse("dispute-close", args=[dispute.reference]) in html
+    assert "Joint visit on Friday." in html and "It counts once BCSSP Primary School confirms it." in html
+    assert confirm_url not in html and close_url not in html
+    teacher = client_for(bcssp.teacher)
+    html = page_text(teacher.get(reverse("dispute", args=[dispute.reference])))
+    assert confirm_url in html and close_url not in html
+    html = page_text(teacher.get(confirm_url))
+    assert "Joint visit on Friday." in html and "It counts once BCSSP Primary School confirms it." in html
+    response = teacher.post(confirm_url, {})
+    assert "Resolution confirmed. The dispute is resolved and both agencies have been told." in messages_of(response)
+    dispute.refresh_from_db()
+    assert dispute.state == "resolved"
+    html = page_text(client.get(reverse("dispute", args=[dispute.reference])))
+    assert "Joint visit on Friday." in html and "It counts once" not in html and close_url in html
     response = client.post(action_url("dispute-close", dispute), {})
     assert f"Dispute {dispute.reference} closed." in messages_of(response)
     dispute.refresh_from_db()
     assert dispute.state == "closed" and dispute.closed_at is not None
+
+
+def test_a_resolution_the_business_manager_records_waits_for_both_agencies(bcssp, client_for):
+    """Someone of neither side confirms for neither: each page says whose confirmation is still needed."""
+    dispute = bcssp.raise_dispute()
+    response = client_for(bcssp.business_manager).post(
+        action_url("dispute-resolve", dispute),
+        {"agreed_outcome": "Joint visit on Friday.", "convened": "neither", **today_fields("decided_on")},
+    )
+    assert "Resolution recorded. It counts once both agencies confirm it: they have been told." in messages_of(response)
+    confirm_url = action_url("dispute-confirm-resolution", dispute)
+    teacher = client_for(bcssp.teacher)
+    assert "It counts once both agencies confirm it." in page_text(teacher.get(confirm_url))
+    response = teacher.post(confirm_url, {})
+    assert "Resolution confirmed. It is now waiting for the other agency to confirm it." in messages_of(response)
+    social_worker = client_for(bcssp.social_worker)
+    html = page_text(social_worker.get(confirm_url))
+    assert "It counts once BCSSP Children&#x27;s Services confirms it." in html
+    assert "both agencies confirm" not in html
+    social_worker.post(confirm_url, {})
+    dispute.refresh_from_db()
+    assert dispute.state == "resolved"
 
 
 def test_a_dispute_cannot_be_closed_before_its_resolution(bcssp, client_for):

@@ -86,11 +86,17 @@ def test_the_policy_step_by_step(client, worlds):
     assert "24 hours, counting every hour" in text
     assert "Only when: risk of immediate harm" in text
     assert "Appendix 2: Registration of use of Escalation Procedure Pro-forma" in text
-    assert "When stage 2 is entered" in text
+    # "Complete Appendix 2 ... for any professional disagreements beyond Stage 1" (bath:67): a dispute started
+    # above stage 2 has passed it, so the form is sent when stage 2 is reached or passed, not only entered.
+    assert "When stage 2 is reached or passed The partnership business manager" in text
     assert "Only when: a health agency is involved" in text
-    assert "Resolved at stage 2. The manager who resolved it sends the completed Appendix 2." in text
+    assert (
+        "When resolved at stage 2 The partnership business manager “The manager who resolved the issue must notify "
+        "the BCSSP Business Manager using Appendix 2.” Policy, bath:67"
+    ) in text, "who receives the form at a resolution, with the policy's own words and where they are"
     assert "Call the BCSSP front door on 01225 000 000." in text
-    assert "a dispute may start at stage 1, 2 or 3" in text
+    # "everyone must take action to escalate to an appropriate level" (bath:56) limits no level: stage 4 too.
+    assert "a dispute may start at stage 1, 2, 3 or 4" in text
     assert "Three BCSSP member agencies, including the agencies in the dispute" in text
     assert "close of business (5pm)" in text
     assert 'class="app-ladder"' in response.content.decode()

@@ -108,7 +108,9 @@ def test_immediate_harm_shows_urgent_contacts_first_and_allows_a_higher_start(ts
     assert contacts < html.index("The urgent route") < html.index('name="start_stage"')
     assert "must be taken straight away" in html and "24 hours" not in html and "24-hour" not in html
     assert tscp.partnership.policy.current_version.immediate_harm_guidance[:40] in html
-    assert 'value="4"' in html and 'value="5"' not in html, "stage 5 is the partnership's, not a start stage"
+    # "discretion should be used as to which stage is initiated" (torbay:24): any stage of the dispute, the
+    # Chair's stage 5 included, but not stage 0, which comes before a dispute exists.
+    assert 'value="1"' in html and 'value="5"' in html and 'value="0"' not in html
     assert walk_to_check(client, tscp, harm="yes", start_stage=3) == CHECK
     client.post(CHECK)
     dispute = Dispute.objects.get()
@@ -116,12 +118,33 @@ def test_immediate_harm_shows_urgent_contacts_first_and_allows_a_higher_start(ts
     assert dispute.current_stage == 3
 
 
-def test_a_start_stage_the_policy_does_not_allow_is_refused(tscp, client_for):
-    client = client_for(tscp.teacher)
+@pytest.mark.parametrize(
+    ("slug", "stage"),
+    [
+        ("tscp", 0),  # Torbay's stage 0 is consulting your own supervisor, before there is a dispute
+        ("tscp", 6),  # no such stage
+        ("chscp", 2),  # City & Hackney gives no discretion: immediate harm still starts at stage 1
+    ],
+)
+def test_a_start_stage_the_policy_does_not_allow_is_refused(world_for, client_for, slug, stage):
+    world = world_for(slug, slug.upper())
+    client = client_for(world.teacher)
     answer(client, "immediate-harm", {"immediate_harm": "yes"})
-    response = client.post(step_url("urgent"), {"start_stage": 5})
+    response = client.post(step_url("urgent"), {"start_stage": stage})
     assert response.status_code == 200
     assert "govuk-error-summary" in page_text(response)
+    assert "start_stage" not in client.session["raise_dispute"]
+
+
+def test_a_policy_that_gives_no_discretion_does_not_speak_of_a_higher_start(world_for, client_for):
+    """City & Hackney starts every dispute at stage 1, immediate harm or not: the urgent page must not say otherwise."""
+    for slug, higher in (("chscp", False), ("tscp", True)):
+        world = world_for(slug, slug.upper())
+        client = client_for(world.teacher)
+        answer(client, "immediate-harm", {"immediate_harm": "yes"})
+        html = page_text(client.get(step_url("urgent")))
+        assert "must be taken straight away" in html
+        assert ("You can start the dispute at a higher stage" in html) is higher, slug
 
 
 def test_answering_no_harm_skips_the_urgent_page_and_forgets_a_chosen_stage(tscp, client_for):

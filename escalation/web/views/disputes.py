@@ -192,7 +192,7 @@ def decide_escalation(request: HttpRequest, reference: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def resolve(request: HttpRequest, reference: str) -> HttpResponse:
     def perform(dispute: Dispute, data: dict) -> str:
-        services.record_resolution(
+        outcome = services.record_resolution(
             dispute=dispute,
             recorded_by=request.user,
             agreed_outcome=data["agreed_outcome"],
@@ -200,7 +200,12 @@ def resolve(request: HttpRequest, reference: str) -> HttpResponse:
             decided_on=data["decided_on"],
             convened=data["convened"],
         )
-        return "Resolution recorded. Both agencies have been told."
+        dispute.refresh_from_db(fields=["state"])
+        if dispute.state != "awaiting_confirmation":
+            return "Resolution recorded. Both agencies have been told."
+        if outcome.raising_confirmed_at or outcome.other_confirmed_at:
+            return "Resolution recorded. It counts once the other agency confirms it: they have been told."
+        return "Resolution recorded. It counts once both agencies confirm it: they have been told."
 
     return _action(
         request,
@@ -386,9 +391,15 @@ def _outcome_intro(dispute: Dispute) -> list[str]:
     outcome = getattr(dispute, "outcome", None) if dispute.state == "awaiting_confirmation" else None
     if outcome is None:
         return []
+    if outcome.raising_confirmed_at:
+        still = f"It counts once {dispute.other_agency} confirms it."
+    elif outcome.other_confirmed_at:
+        still = f"It counts once {dispute.raising_agency} confirms it."
+    else:
+        still = "It counts once both agencies confirm it."
     intro = [
         f"{dispute_page.person(outcome.recorded_by)} recorded this resolution at stage {outcome.stage_number} on "
-        f"{london_moment(outcome.recorded_at)}. It counts once the other agency confirms it.",
+        f"{london_moment(outcome.recorded_at)}. {still}",
         f"What was agreed: {outcome.agreed_outcome}",
     ]
     if outcome.outstanding_actions:
