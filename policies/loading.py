@@ -83,6 +83,7 @@ def _posts(user, partnership_id: int):
         OfficeHolder.objects.filter(user=user, partnership_id=partnership_id)
         .annotate(place=Value(None, output_field=IntegerField()), post=F("office"))
         .values_list("place", "post")
+        .order_by()  # SQLite (`make run`) refuses the model's default ordering inside a UNION
     )
     return roles.union(offices, all=True)
 

@@ -271,7 +271,10 @@ RESOLUTION = form(
 def test_resolve(world, dispute, data):
     def whole(before, after):
         assert grew(before, after, 3), "exactly one outcome"
-        assert Dispute.objects.get(pk=dispute.pk).state == "resolved"
+        # BCSSP's stage 1 asks both sides to confirm: recorded by Children's Services, it waits for the school.
+        assert Dispute.objects.get(pk=dispute.pk).state == "awaiting_confirmation"
+        outcome = Outcome.objects.get(dispute=dispute)
+        assert (outcome.other_confirmed_by, outcome.raising_confirmed_by) == (world.social_worker, None)
 
     client = signed_in(world.social_worker)
     submit(client, reverse("dispute-resolve", kwargs={"reference": dispute.reference}), data, accepted=whole)
@@ -294,11 +297,45 @@ def test_withdraw(world, dispute, data):
 @example(data=good({}))
 def test_close(world, dispute, data):
     if Dispute.objects.get(pk=dispute.pk).state != "resolved":
-        services.record_resolution(
-            dispute=dispute, recorded_by=world.teacher, agreed_outcome="Agreed.", decided_on=timezone.localdate()
-        )
+        world.resolve(dispute, timezone.now(), by=world.teacher, agreed_outcome="Agreed.")
     client = signed_in(world.teacher)
     submit(client, reverse("dispute-close", kwargs={"reference": dispute.reference}), data)
+
+
+def _awaiting_confirmation(world, dispute) -> None:
+    """The school has recorded a resolution Children's Services is asked to confirm."""
+    if Dispute.objects.get(pk=dispute.pk).state != "awaiting_confirmation":
+        world.resolve(dispute, timezone.now(), by=world.teacher, agreed_outcome="Agreed.", confirm=False)
+
+
+@fuzz
+@given(data=form(extra=field("yes")))
+@example(data=good({}))
+def test_confirm_resolution(world, dispute, data):
+    _awaiting_confirmation(world, dispute)
+
+    def whole(before, after):
+        assert Dispute.objects.get(pk=dispute.pk).state == "resolved"
+        assert Outcome.objects.get(dispute=dispute).other_confirmed_by == world.social_worker
+
+    client = signed_in(world.social_worker)
+    url = reverse("dispute-confirm-resolution", kwargs={"reference": dispute.reference})
+    submit(client, url, data, accepted=whole)
+
+
+@fuzz
+@given(data=form(reason=field("We do not agree: the assessment is still needed.")))
+@example(data=good({"reason": "We do not agree."}))
+def test_reject_resolution(world, dispute, data):
+    _awaiting_confirmation(world, dispute)
+
+    def whole(before, after):
+        assert grew(before, after, 3, by=-1), "the outcome not agreed is removed"
+        assert Dispute.objects.get(pk=dispute.pk).state == "in_discussion"
+
+    client = signed_in(world.social_worker)
+    url = reverse("dispute-reject-resolution", kwargs={"reference": dispute.reference})
+    submit(client, url, data, accepted=whole)
 
 
 DEADLINE = form(

@@ -27,12 +27,13 @@ def closed(world, when=FINISHED):
         occurred_on=(when - datetime.timedelta(days=4)).date(),
         now=when - datetime.timedelta(days=4),
     )
-    services.record_resolution(
-        dispute=dispute,
-        recorded_by=world.teacher,
+    # Recorded by the school and, where the stage asks both sides to confirm it, confirmed by Children's Services.
+    world.resolve(
+        dispute,
+        when - datetime.timedelta(hours=1),
+        by=world.teacher,
         agreed_outcome="A strategy discussion will be held.",
         decided_on=when.date(),
-        now=when - datetime.timedelta(hours=1),
     )
     return services.close_dispute(dispute=dispute, closed_by=world.teacher, now=when)
 
@@ -56,12 +57,12 @@ def disputes(bcssp):
 
 def _resolved(world):
     dispute = world.raise_dispute(now=FINISHED - datetime.timedelta(days=60))
-    services.record_resolution(
-        dispute=dispute,
-        recorded_by=world.teacher,
+    world.resolve(
+        dispute,
+        FINISHED - datetime.timedelta(days=59),
+        by=world.teacher,
         agreed_outcome="Agreed.",
         decided_on=FINISHED.date(),
-        now=FINISHED - datetime.timedelta(days=59),
     )
     return dispute
 

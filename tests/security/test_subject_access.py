@@ -32,12 +32,13 @@ def held(bcssp):
         occurred_on=datetime.date(2026, 3, 3),
         now=london(2026, 3, 3, 11, 0),
     )
-    services.record_resolution(
-        dispute=first,
-        recorded_by=bcssp.teacher,
+    # Stage 1 asks both sides to confirm: the school records the resolution, Children's Services confirms it.
+    bcssp.resolve(
+        first,
+        london(2026, 3, 4, 11, 0),
+        by=bcssp.teacher,
         agreed_outcome="An assessment will start.",
         decided_on=datetime.date(2026, 3, 4),
-        now=london(2026, 3, 4, 11, 0),
     )
     RecordSnapshot.objects.create(
         dispute=first,
@@ -78,7 +79,13 @@ def test_the_export_holds_everything_about_the_subject_and_nothing_else(held):
     assert first["deadlines"]
     [snapshot] = first["record_snapshots"]
     assert snapshot["pdf"]["bytes"] == len(b"%PDF-1.7 test") and len(snapshot["pdf"]["sha256"]) == 64
-    assert {"dispute.raised", "record_entry.added", "dispute.resolved"} <= {e["action"] for e in first["audit_trail"]}
+    assert {
+        "dispute.raised",
+        "record_entry.added",
+        "resolution.awaiting_confirmation",
+        "resolution.confirmed",
+    } <= {e["action"] for e in first["audit_trail"]}
+    assert first["outcome"]["raising_confirmed_at"] and first["outcome"]["other_confirmed_at"]
     text = json.dumps(export)
     for other in ("namesake", "someone_else", "elsewhere"):
         assert held[other].reference not in text

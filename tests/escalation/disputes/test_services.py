@@ -4,11 +4,10 @@ import datetime
 
 import pytest
 
-from agencies.models import Role
 from escalation.audit.models import AuditEvent
 from escalation.disputes import services
 from escalation.disputes.models import Dispute, StageVisit
-from escalation.disputes.permissions import ActionRefused
+from escalation.disputes.permissions import ActionRefused, actor_of
 from escalation.notifications.models import Notification
 from policies.vocabulary import DisputeState
 from tests.conftest import build_world, london
@@ -16,16 +15,9 @@ from tests.conftest import build_world, london
 SEEDS = ["banwell-buddies", "bcssp", "bs3-early-education", "chscp", "tscp"]
 
 
-def approver_for(world, dispute):
-    stage = dispute.next_stage()
-    if stage.partnership_level:
-        return world.business_manager if Role.BUSINESS_MANAGER in stage.approver_roles else world.chair
-    return world.head
-
-
 @pytest.mark.parametrize("slug", SEEDS)
 def test_each_seed_runs_from_raise_to_its_final_stage(db, slug):
-    world = build_world(slug, "LIFE")
+    world = build_world(slug, "LIFE", offices=True)
     now = london(2026, 3, 2, 10, 0)
     dispute = world.raise_dispute(now=now)
     version = dispute.policy_version
@@ -33,9 +25,10 @@ def test_each_seed_runs_from_raise_to_its_final_stage(db, slug):
     assert dispute.state == DisputeState.RAISED
     assert dispute.current_stage == version.start_stage
 
+    # The other agency answers (at a setting's internal first stage, someone of the raising setting writes).
     services.add_record_entry(
         dispute=dispute,
-        author=world.social_worker,
+        author=world.speaker(dispute, "other"),
         kind="discussion",
         text="We spoke by phone.",
         occurred_on=now.date(),
@@ -52,24 +45,23 @@ def test_each_seed_runs_from_raise_to_its_final_stage(db, slug):
         dispute.refresh_from_db()
         if entering.approval_required:
             assert dispute.state == DisputeState.AWAITING_APPROVAL
-            services.approve_escalation(dispute=dispute, approver=approver_for(world, dispute), now=now)
+            approver = world.approver_for(dispute)
+            actor = actor_of(approver, dispute)
+            held = actor.roles_in(dispute.escalation_side_id) | actor.partnership_roles
+            assert held & set(entering.approver_roles), "the approver holds one of the stage's approver roles"
+            services.approve_escalation(dispute=dispute, approver=approver, now=now)
             dispute.refresh_from_db()
+            assert dispute.stage_visits.get(stage_number=entering.number).approved_by == approver
         assert dispute.current_stage == entering.number
         assert dispute.state == DisputeState.IN_DISCUSSION
 
     with pytest.raises(ActionRefused, match="last stage|final and binding"):
         services.propose_escalation(dispute=dispute, proposed_by=world.teacher, reason="Again.", now=now)
 
-    services.record_resolution(
-        dispute=dispute,
-        recorded_by=world.chair,
-        agreed_outcome="Assessment to start this week.",
-        decided_on=now.date(),
-        convened="panel",
-        now=now,
-    )
+    outcome = world.resolve(dispute, now, agreed_outcome="Assessment to start this week.", convened="panel")
     dispute.refresh_from_db()
     assert dispute.state == DisputeState.RESOLVED
+    assert outcome.binding == final.binding
     assert not dispute.deadlines.filter(closed_at__isnull=True).exists()
     services.close_dispute(dispute=dispute, closed_by=world.business_manager, now=now)
     dispute.refresh_from_db()
@@ -83,7 +75,14 @@ def test_each_seed_runs_from_raise_to_its_final_stage(db, slug):
         AuditEvent.objects.filter(dispute_id_value=dispute.pk).order_by("id").values_list("action", flat=True)
     )
     assert actions[0] == "dispute.raised"
-    assert actions[-2:] == ["dispute.resolved", "dispute.closed"]
+    # A final and binding stage ends in its decision-maker's decision; one both sides confirm, in the confirmation.
+    if final.binding:
+        ended = "dispute.decision_recorded"
+    elif final.confirm_both_sides:
+        ended = "resolution.confirmed"
+    else:
+        ended = "dispute.resolved"
+    assert actions[-2:] == [ended, "dispute.closed"]
 
 
 def test_raising_leaves_stage_visit_audit_deadlines_and_outbox(bcssp):
@@ -144,7 +143,7 @@ def test_overall_rule_closes_when_stage_4_is_entered(bcssp):
     dispute = bcssp.raise_dispute(now=london(2026, 3, 2, 10))
     for day in (3, 4, 5):
         services.propose_escalation(dispute=dispute, proposed_by=bcssp.teacher, reason="r", now=london(2026, 3, day, 9))
-        services.approve_escalation(dispute=dispute, approver=bcssp.head, now=london(2026, 3, day, 10))
+        services.approve_escalation(dispute=dispute, approver=bcssp.approver_for(dispute), now=london(2026, 3, day, 10))
     dispute.refresh_from_db()
     assert dispute.current_stage == 4
     overall = dispute.deadlines.get(rule__name="overall")
@@ -254,9 +253,12 @@ class TestImmediateHarm:
         assert dispute.current_stage == 3
         assert set(dispute.deadlines.values_list("rule__name", flat=True)) == {"stage-3"}
 
-    def test_may_not_start_at_a_stage_the_policy_does_not_allow(self, tscp):
-        with pytest.raises(ActionRefused, match="may start at stage 1, 2, 3, 4 only"):
-            tscp.raise_dispute(immediate_harm=True, start_stage=5)
+    def test_may_not_start_at_a_stage_the_policy_does_not_allow(self, db):
+        # The City and Hackney policy lets a dispute with immediate harm skip no stage (Torbay's now allows any).
+        chscp = build_world("chscp", "CHS")
+        with pytest.raises(ActionRefused, match="may start at stage 1 only"):
+            chscp.raise_dispute(immediate_harm=True, start_stage=2)
+        assert not Dispute.objects.exists()
 
     def test_without_immediate_harm_a_dispute_starts_at_the_first_stage(self, tscp):
         with pytest.raises(ActionRefused, match="unless there is a risk of immediate harm"):

@@ -35,7 +35,8 @@ def propose(world, dispute, now=PROPOSED_AT):
 
 
 def approve(world, dispute, now=APPROVED_AT):
-    services.approve_escalation(dispute=dispute, approver=world.head, now=now)
+    """By someone holding the next stage's approver roles (the head at stage 2, a senior manager at stage 3)."""
+    services.approve_escalation(dispute=dispute, approver=world.approver_for(dispute), now=now)
 
 
 @pytest.fixture

@@ -110,13 +110,6 @@ class Walk:
     reasons: dict[int, str] = field(default_factory=dict)
 
 
-def approver_for(world, dispute):
-    stage = dispute.next_stage()
-    if stage.partnership_level:
-        return world.business_manager if Role.BUSINESS_MANAGER in stage.approver_roles else world.chair
-    return world.head
-
-
 def walk(world, to_stage: int, *, resolve: bool = True, entries_per_stage: int = 2, convened: str = "panel") -> Walk:
     """Raise a dispute, record attempts at every stage up to `to_stage`, and (optionally) resolve it there."""
     now = london(2026, 3, 2, 10, 0)
@@ -130,7 +123,7 @@ def walk(world, to_stage: int, *, resolve: bool = True, entries_per_stage: int =
     while True:
         stage = dispute.current_stage
         for index in range(entries_per_stage):
-            author = world.teacher if index % 2 == 0 else world.social_worker
+            author = world.speaker(dispute, "raising" if index % 2 == 0 else "other")
             occurred = (now + datetime.timedelta(hours=index)).date()
             text = (
                 f"Stage {stage} attempt {index + 1}: phone call about the assessment decision (note S{stage}E{index})."
@@ -152,22 +145,19 @@ def walk(world, to_stage: int, *, resolve: bool = True, entries_per_stage: int =
         dispute.refresh_from_db()
         if dispute.state == DisputeState.AWAITING_APPROVAL:
             now += datetime.timedelta(hours=2)
-            services.approve_escalation(dispute=dispute, approver=approver_for(world, dispute), now=now)
+            services.approve_escalation(dispute=dispute, approver=world.approver_for(dispute), now=now)
             dispute.refresh_from_db()
         result.referrals[stage] = now
         result.reasons[stage] = reason
     if resolve:
         now += datetime.timedelta(days=1)
-        services.record_resolution(
-            dispute=dispute,
-            recorded_by=world.chair,
+        world.resolve(
+            dispute,
+            now,
             agreed_outcome="An assessment starts on Monday; both agencies meet weekly until it is done.",
             outstanding_actions="Children's Services to confirm the allocated worker by Friday.",
-            decided_on=now.date(),
             convened=convened,
-            now=now,
         )
-        dispute.refresh_from_db()
     return result
 
 
@@ -235,7 +225,7 @@ TITLES = {
 @pytest.mark.parametrize("slug", FORMS)
 def test_each_form_carries_every_field_of_a_dispute_with_several_stages(db, slug):
     form, final_stage, labels = FORMS[slug]
-    world = build_world(slug, slug.upper())
+    world = build_world(slug, slug.upper(), offices=True)
     walked = walk(world, final_stage)
     dispute = walked.dispute
     assert form_for(dispute.policy_version) == form
