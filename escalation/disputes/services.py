@@ -29,7 +29,13 @@ from escalation.disputes.models import (
 )
 from escalation.disputes.permissions import ActionRefused, require, side_of
 from escalation.notifications.models import Notification
-from escalation.notifications.outbox import queue, queue_policy_notifications, queue_recipients, send_after_commit
+from escalation.notifications.outbox import (
+    people_for,
+    queue,
+    queue_policy_notifications,
+    queue_recipients,
+    send_after_commit,
+)
 from escalation.records.requirements import fulfil_form_requirements
 from policies.calendar import LONDON
 from policies.loading import rules_of
@@ -120,7 +126,7 @@ def _enter_stage(dispute: Dispute, stage_number: int, entered_by, now, approved_
     )
 
 
-def _set_off(dispute: Dispute, triggers: tuple[Trigger, ...], now: datetime.datetime) -> None:
+def _set_off(dispute: Dispute, triggers: tuple[Trigger, ...], now: datetime.datetime, *, by=None) -> None:
     """The deadlines, notices and records the policy attaches to what just happened.
 
     Entering a stage also reaches it and passes every stage below it not reached before (`stage_reached`, once
@@ -128,7 +134,7 @@ def _set_off(dispute: Dispute, triggers: tuple[Trigger, ...], now: datetime.date
     """
     sync_deadlines(dispute, now)
     for trigger in _with_stages_reached(dispute, triggers):
-        queue_policy_notifications(dispute, trigger.event, trigger.stage, now)
+        queue_policy_notifications(dispute, trigger.event, trigger.stage, now, exclude=[by] if by else [])
         fulfil_form_requirements(dispute, trigger.event, trigger.stage, now)
 
 
@@ -239,10 +245,13 @@ def raise_dispute(
     )
     notice = version.notice("raised")
     headline = notice.headline_for(dispute.reference)
-    if other_worker is not None:
+    start = rules_of(version).stage(stage_number)
+    # A stage internal to the raising setting leaves the other agency out until the dispute reaches it.
+    asks_other = start is None or start.takes_part("other")
+    if asks_other and other_worker is not None:
         _ensure_participant(dispute, other_worker, other_agency)
         _tell(dispute, other_worker, Event.RAISED, headline, now, message=notice.message)
-    else:
+    elif asks_other:
         queue(
             dispute,
             Event.RAISED,
@@ -253,7 +262,9 @@ def raise_dispute(
             any_of=True,
             message=notice.message,
         )
-    _set_off(dispute, (Trigger(Event.RAISED, stage_number), Trigger(Event.STAGE_ENTERED, stage_number)), now)
+    _set_off(
+        dispute, (Trigger(Event.RAISED, stage_number), Trigger(Event.STAGE_ENTERED, stage_number)), now, by=raised_by
+    )
     return dispute
 
 
@@ -324,7 +335,9 @@ def propose_escalation(*, dispute: Dispute, proposed_by, reason: str, now: datet
             after={**_snapshot(dispute), "reason": reason},
             now=now,
         )
-        _set_off(dispute, (Trigger(Event.ESCALATION_PROPOSED, before["stage"]), *decision.triggers), now)
+        _set_off(
+            dispute, (Trigger(Event.ESCALATION_PROPOSED, before["stage"]), *decision.triggers), now, by=proposed_by
+        )
         return dispute
     _apply(dispute, decision)
     dispute.escalation_proposed_by = proposed_by
@@ -352,7 +365,7 @@ def propose_escalation(*, dispute: Dispute, proposed_by, reason: str, now: datet
         exclude=[proposed_by],
         any_of=True,
     )
-    _set_off(dispute, (Trigger(Event.ESCALATION_PROPOSED, dispute.current_stage),), now)
+    _set_off(dispute, (Trigger(Event.ESCALATION_PROPOSED, dispute.current_stage),), now, by=proposed_by)
     return dispute
 
 
@@ -390,7 +403,7 @@ def approve_escalation(*, dispute: Dispute, approver, now: datetime.datetime | N
         after=_snapshot(dispute),
         now=now,
     )
-    _set_off(dispute, decision.triggers, now)
+    _set_off(dispute, decision.triggers, now, by=approver)
     return dispute
 
 
@@ -489,19 +502,47 @@ def record_resolution(
     return outcome
 
 
+#: The current stage's actors on every side taking part, as a stored recipient.
+STAGE_ACTORS = {"kind": "stage_actors", "sides": "both", "basis": None}
+
+
 def _announce_resolution(dispute: Dispute, by, decision: Decision, now: datetime.datetime) -> None:
-    """Tell both agencies the dispute is resolved, then what the policy attaches to a resolution at the stage."""
+    """Tell the people who took part (the raiser, everyone recorded as acting on either side, and the actors on each
+    side of the stage it started at and of the stage it ends at) that the dispute is resolved, then what the policy
+    attaches to a resolution at the stage. Nobody else in the two agencies is told unless the policy names them."""
     notice = dispute.policy_version.notice("resolved")
-    queue(
-        dispute,
-        Event.RESOLVED_AT_STAGE,
-        [Role.PRACTITIONER],
-        notice.headline_for(dispute.reference),
-        now,
-        message=notice.message,
-        exclude=[by],
+    people = {dispute.raised_by_id: dispute.raised_by}
+    for participant in dispute.participants.select_related("user"):
+        if participant.user is not None:
+            people.setdefault(participant.user_id, participant.user)
+    first = dispute.stage_visits.order_by("entered_at", "id").values_list("stage_number", flat=True).first()
+    for stage in {dispute.current_stage, first if first is not None else dispute.current_stage}:
+        for user, _role in people_for(dispute, [STAGE_ACTORS], stage=stage)[0]:
+            people.setdefault(user.pk, user)
+    reached = set(
+        Membership.objects.filter(
+            user__in=list(people.values()), agency__in=[dispute.raising_agency_id, dispute.other_agency_id]
+        ).values_list("agency_id", flat=True)
     )
-    _set_off(dispute, decision.triggers, now)
+    people.pop(getattr(by, "pk", None), None)
+    headline = notice.headline_for(dispute.reference)
+    for person in people.values():
+        if person.is_active:
+            _tell(dispute, person, Event.RESOLVED_AT_STAGE, headline, now, notice.message)
+    for side, agency_id in (("raising", dispute.raising_agency_id), ("other", dispute.other_agency_id)):
+        if agency_id not in reached:  # nobody there took part: its managers hear it, as they heard of the raising
+            queue(
+                dispute,
+                Event.RESOLVED_AT_STAGE,
+                [Role.MANAGER, Role.DSL],
+                headline,
+                now,
+                sides=side,
+                any_of=True,
+                message=notice.message,
+                exclude=[by],
+            )
+    _set_off(dispute, decision.triggers, now, by=by)
 
 
 @transaction.atomic
@@ -586,7 +627,7 @@ def flag_immediate_harm(*, dispute: Dispute, flagged_by, reason: str, now: datet
         after={**_snapshot(dispute), "immediate_harm": True, "flagged_at": now.isoformat(), "reason": reason},
         now=now,
     )
-    _set_off(dispute, decision.triggers, now)
+    _set_off(dispute, decision.triggers, now, by=flagged_by)
     return dispute
 
 
@@ -815,5 +856,5 @@ def escalate_no_response(
         after={**_snapshot(dispute), "rules": rules, "reason": note},
         now=now,
     )
-    _set_off(dispute, decision.triggers, now)
+    _set_off(dispute, decision.triggers, now, by=escalated_by)
     return dispute

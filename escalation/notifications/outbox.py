@@ -254,14 +254,24 @@ def queue(
     return queue_recipients(dispute, event, named, headline, now, message=message, deadline=deadline, exclude=exclude)
 
 
-def queue_policy_notifications(dispute: Dispute, event: str, stage_number: int, now: datetime.datetime) -> list:
-    """The notifications the dispute's policy asks for on this event at this stage (the runtime chooses)."""
+def queue_policy_notifications(
+    dispute: Dispute, event: str, stage_number: int, now: datetime.datetime, *, exclude: Iterable = ()
+) -> list:
+    """The notifications the dispute's policy asks for on this event at this stage (the runtime chooses); nobody
+    in `exclude` (the person whose own action it was) is told of it."""
     rows: list[Notification] = []
     trigger = Trigger(event, stage_number)
     for notice in notices_for(notice_rules_of(dispute.policy_version), trigger, facts_of(dispute)):
         headline = f"{dispute.reference}: {Event(event).label.lower()} (stage {stage_number})"
         rows += queue_recipients(
-            dispute, event, notice.recipients, headline, now, message=notice.message, stage=stage_number
+            dispute,
+            event,
+            notice.recipients,
+            headline,
+            now,
+            message=notice.message,
+            stage=stage_number,
+            exclude=exclude,
         )
     return rows
 

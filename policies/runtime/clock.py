@@ -47,10 +47,14 @@ def anchor_time(
     if rule.anchor == Anchor.FIRST_STAGE_ENTRY:
         return entries.get(rule.first_stage)
     if rule.anchor == Anchor.ESCALATION_PROPOSED:
+        # Only the stage the dispute left to reach the rule's first stage counts: a proposal out of an earlier
+        # stage is not this one failing, and a stage left without a proposal (moved on for no response) starts
+        # the clock on entry.
         entered = entries.get(rule.first_stage)
-        earlier = [moment for stage, moment in (proposals or {}).items() if stage < rule.first_stage]
-        if earlier and (entered is None or max(earlier) <= entered):
-            return max(earlier)
+        before = [stage for stage in entries if stage < rule.first_stage]
+        failed = (proposals or {}).get(max(before)) if before else None
+        if failed is not None and (entered is None or failed <= entered):
+            return failed
         return entered
     entered = [entries[stage] for stage in rule.stages if stage in entries]
     return max(entered) if entered else None

@@ -175,10 +175,15 @@ def acting_side(snapshot: DisputeSnapshot, actor: Actor) -> int | None:
 def _records_outcome(snapshot: DisputeSnapshot, actor: Actor) -> bool:
     """Whether the actor may record the current stage's outcome as a resolution: the roles or offices the stage
     names (on a side acting there, in the partnership or as an office), or, naming none, a side acting there or
-    the partnership's staff. A binding stage's outcome is its decision-maker's alone (`RECORD_DECISION`)."""
+    the partnership's staff. A binding stage's decision is its decision-maker's alone (`RECORD_DECISION`); a
+    settlement before it only by the roles the stage names for its outcome."""
     stage = snapshot.stage
-    if snapshot.state not in RESOLVABLE_STATES or (stage is not None and stage.binding):
+    if snapshot.state not in RESOLVABLE_STATES:
         return False
+    if stage is not None and stage.binding:
+        # A settlement reached before the binding decision (the parties agreeing at the convenor's meeting) is
+        # recorded by the roles or offices the stage names for it; otherwise the decision-maker alone ends it.
+        return bool(stage.outcome_roles) and actor.holds_any(stage.outcome_roles, snapshot.acting_agencies)
     if stage is not None and stage.outcome_roles:
         return actor.holds_any(stage.outcome_roles, snapshot.acting_agencies)
     return acting_side(snapshot, actor) is not None or bool(actor.oversight_roles)
@@ -296,6 +301,11 @@ def _decision_refusal(snapshot: DisputeSnapshot, actor: Actor, command: Command)
     match command:
         case Command.RESOLVE if awaiting:
             return "A resolution is already recorded and waiting for the other agency to confirm it."
+        case Command.RESOLVE if stage is not None and stage.binding and stage.outcome_roles:
+            return (
+                f"At stage {stage.number} only {names_of(stage.outcome_roles)} can record a settlement, and only "
+                f"{stage.decision_maker_words} the final and binding decision."
+            )
         case Command.RESOLVE if stage is not None and stage.binding:
             return (
                 f"Stage {stage.number} is final and binding: only {stage.decision_maker_words} can record its "

@@ -99,7 +99,8 @@ def test_audit_9_4_the_decision_maker_records_the_binding_decision_and_both_agen
     assert (outcome.binding, outcome.recorded_by, outcome.stage_number) == (True, who.independent_chair, 5)
     assert not dispute.stage_visits.filter(left_at__isnull=True).exists()
     assert [e.after["state"] for e in _events(dispute, AuditEventType.DECISION_RECORDED)] == ["resolved"]
-    assert {who.teacher.username, who.social_worker.username} <= _told(dispute, "resolved_at_stage")
+    # Both agencies hear it: the raiser, and the other agency's manager (nobody there had taken part yet).
+    assert {who.teacher.username, who.team_manager.username} <= _told(dispute, "resolved_at_stage")
 
 
 def test_audit_9_4_the_page_offers_the_decision_to_the_decision_maker_alone(who, client_for):
@@ -207,7 +208,8 @@ def test_a_side_that_does_not_agree_sends_the_dispute_back_to_discussion_and_the
     dispute.refresh_from_db()
     assert (dispute.state, dispute.current_stage) == (DisputeState.IN_DISCUSSION, 1)
     assert not Outcome.objects.filter(dispute=dispute).exists()
-    assert not WaitingOn.objects.filter(dispute=dispute).exists()
+    reasons = set(WaitingOn.objects.filter(dispute=dispute).values_list("reason", flat=True))
+    assert reasons == {"stage"}, "nobody is asked to confirm any more: the stage's actors carry on"
     [event] = _events(dispute, AuditEventType.RESOLUTION_REJECTED)
     assert event.before["agreed_outcome"] == "An assessment will be opened this week."
     assert (event.after["side"], event.after["reason"]) == ("other", "No assessment is planned.")
