@@ -22,9 +22,18 @@ LOCKED_OUT = (
 )
 
 
+def _is_local_path(target: str) -> bool:
+    """A path on this site: it starts with one slash (a relative or scheme-relative address never passes)."""
+    return target.startswith("/") and not target.startswith("//")
+
+
 def _safe_next(request: HttpRequest, default: str = "home") -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+    if (
+        target
+        and _is_local_path(target)
+        and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure())
+    ):
         return target
     return reverse(default)
 
@@ -38,6 +47,10 @@ class SignInView(LoginView):
 
     template_name = "registration/login.html"
     authentication_form = SignInForm
+
+    def get_redirect_url(self) -> str:
+        url = super().get_redirect_url()
+        return url if _is_local_path(url) else ""
 
     def get_success_url(self) -> str:
         url = super().get_success_url()
