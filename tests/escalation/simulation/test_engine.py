@@ -361,11 +361,6 @@ def test_every_line_a_run_makes_reads_as_words():
     assert timeline.describe({"event": "stage_entered", "stage": 1, "basis": "policy"}) == "Stage 1 entered"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="policies.runtime.clock.anchor_time takes the proposal out of stage 1 for a stage-3 clock when stage 2 "
-    "was moved on without a proposal (no response); policies/scenarios/tscp/no-response.expected.jsonl shows it",
-)
 def test_a_stage_moved_on_for_no_response_starts_the_next_clock_on_entry(db):
     lines = run(
         HEAD
