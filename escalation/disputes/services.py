@@ -488,17 +488,14 @@ def record_resolution(
     if awaiting:
         _ask_for_confirmation(dispute, outcome, decision, before, now)
         return outcome
+    return _ended(dispute, outcome, recorded_by, AuditEventType.DISPUTE_RESOLVED, decision, before, now)
+
+
+def _ended(dispute: Dispute, outcome: Outcome, by, event: AuditEventType, decision: Decision, before, now) -> Outcome:
+    """The stage ends with its outcome: the visit is left, the change audited, and the people concerned told."""
     dispute.stage_visits.filter(left_at__isnull=True).update(left_at=now)
-    audit.record(
-        recorded_by,
-        AuditEventType.DISPUTE_RESOLVED,
-        dispute=dispute,
-        obj=outcome,
-        before=before,
-        after=_snapshot(dispute),
-        now=now,
-    )
-    _announce_resolution(dispute, recorded_by, decision, now)
+    audit.record(by, event, dispute=dispute, obj=outcome, before=before, after=_snapshot(dispute), now=now)
+    _announce_resolution(dispute, by, decision, now)
     return outcome
 
 
@@ -745,18 +742,7 @@ def record_decision(
         recorded_at=now,
         binding=True,
     )
-    dispute.stage_visits.filter(left_at__isnull=True).update(left_at=now)
-    audit.record(
-        recorded_by,
-        AuditEventType.DECISION_RECORDED,
-        dispute=dispute,
-        obj=outcome,
-        before=before,
-        after=_snapshot(dispute),
-        now=now,
-    )
-    _announce_resolution(dispute, recorded_by, decision, now)
-    return outcome
+    return _ended(dispute, outcome, recorded_by, AuditEventType.DECISION_RECORDED, decision, before, now)
 
 
 @transaction.atomic
