@@ -3,6 +3,7 @@
 import datetime
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
@@ -69,7 +70,15 @@ class Partnership(models.Model):
     name = models.CharField(max_length=200, unique=True)
     slug = models.SlugField(unique=True)
     reference_prefix = models.CharField(
-        max_length=12, unique=True, help_text="Starts every dispute reference, e.g. BCSSP-2026-0042."
+        max_length=12,
+        unique=True,
+        help_text="Starts every dispute reference, e.g. PSP-2026-0042: letters and digits, hyphens between them.",
+        validators=[
+            RegexValidator(
+                r"^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$",
+                "Use letters and digits, with hyphens only between them (e.g. PSP or LSCP-NORTH).",
+            )
+        ],
     )
     nation = models.CharField(max_length=3, choices=Nation.choices, default=Nation.ENGLAND_AND_WALES)
     close_of_business = models.TimeField(

@@ -1,6 +1,6 @@
 """Every page of the app. Views live in escalation/web/views/, one module per area."""
 
-from django.urls import path
+from django.urls import path, register_converter
 
 from escalation.web.views import (
     approvals,
@@ -15,6 +15,22 @@ from escalation.web.views import (
     themes,
 )
 
+
+class DisputeReference:
+    """A dispute reference as the app writes them (PREFIX-2026-0042): letters, digits and hyphens, at most 30.
+    Anything else, a NUL byte or a slash among them, is a 404 before any view or query runs."""
+
+    regex = "[A-Za-z0-9][A-Za-z0-9-]{0,29}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(DisputeReference, "ref")
+
 urlpatterns = [
     path("", home.home, name="home"),
     path("notifications/", notifications.inbox, name="notifications"),
@@ -24,21 +40,25 @@ urlpatterns = [
     path("disputes/new/<slug:step>/", raise_dispute.step, name="raise-step"),
     path("disputes/new/check/answers/", raise_dispute.check_answers, name="raise-check"),
     # One dispute and what can be done to it.
-    path("disputes/<str:reference>/", disputes.detail, name="dispute"),
-    path("disputes/<str:reference>/record/", disputes.add_entry, name="dispute-add-entry"),
-    path("disputes/<str:reference>/escalate/", disputes.propose_escalation, name="dispute-escalate"),
-    path("disputes/<str:reference>/approve/", disputes.decide_escalation, name="dispute-decide"),
-    path("disputes/<str:reference>/resolve/", disputes.resolve, name="dispute-resolve"),
-    path("disputes/<str:reference>/decision/", disputes.record_decision, name="dispute-record-decision"),
-    path("disputes/<str:reference>/confirm/", disputes.confirm_resolution, name="dispute-confirm-resolution"),
-    path("disputes/<str:reference>/disagree/", disputes.reject_resolution, name="dispute-reject-resolution"),
-    path("disputes/<str:reference>/no-response/", disputes.escalate_no_response, name="dispute-escalate-no-response"),
-    path("disputes/<str:reference>/close/", disputes.close, name="dispute-close"),
-    path("disputes/<str:reference>/withdraw/", disputes.withdraw, name="dispute-withdraw"),
-    path("disputes/<str:reference>/immediate-harm/", disputes.flag_immediate_harm, name="dispute-flag-harm"),
-    path("disputes/<str:reference>/deadlines/<int:deadline_id>/", disputes.deadline, name="dispute-deadline"),
-    path("disputes/<str:reference>/record.pdf", records.download, name="dispute-record-pdf"),
-    path("disputes/<str:reference>/audit/", audit.dispute_audit, name="dispute-audit"),
+    path("disputes/<ref:reference>/", disputes.detail, name="dispute"),
+    path("disputes/<ref:reference>/record/", disputes.add_entry, name="dispute-add-entry"),
+    path("disputes/<ref:reference>/escalate/", disputes.propose_escalation, name="dispute-escalate"),
+    path("disputes/<ref:reference>/approve/", disputes.decide_escalation, name="dispute-decide"),
+    path("disputes/<ref:reference>/resolve/", disputes.resolve, name="dispute-resolve"),
+    path("disputes/<ref:reference>/decision/", disputes.record_decision, name="dispute-record-decision"),
+    path("disputes/<ref:reference>/confirm/", disputes.confirm_resolution, name="dispute-confirm-resolution"),
+    path("disputes/<ref:reference>/disagree/", disputes.reject_resolution, name="dispute-reject-resolution"),
+    path(
+        "disputes/<ref:reference>/no-response/",
+        disputes.escalate_no_response,
+        name="dispute-escalate-no-response",
+    ),
+    path("disputes/<ref:reference>/close/", disputes.close, name="dispute-close"),
+    path("disputes/<ref:reference>/withdraw/", disputes.withdraw, name="dispute-withdraw"),
+    path("disputes/<ref:reference>/immediate-harm/", disputes.flag_immediate_harm, name="dispute-flag-harm"),
+    path("disputes/<ref:reference>/deadlines/<int:deadline_id>/", disputes.deadline, name="dispute-deadline"),
+    path("disputes/<ref:reference>/record.pdf", records.download, name="dispute-record-pdf"),
+    path("disputes/<ref:reference>/audit/", audit.dispute_audit, name="dispute-audit"),
     path("approvals/", approvals.queue, name="approvals"),
     # The partnership's view: register, themes, policies.
     path("register/", register.register, name="register"),
