@@ -3,7 +3,7 @@
 import datetime
 
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 
@@ -66,6 +66,12 @@ class Office(models.TextChoices):
 OFFICES = frozenset(Office.values)
 
 
+#: The shortest time a closed dispute is kept. A child's claim can be brought until six years after their 18th
+#: birthday (Limitation Act 1980), and partnerships keep case records for at least six years after closing: below
+#: this, the daily retention run could destroy the record of a recent dispute (see README, "Retention").
+MIN_RETENTION_DAYS = 6 * 365
+
+
 class Partnership(models.Model):
     name = models.CharField(max_length=200, unique=True)
     slug = models.SlugField(unique=True)
@@ -95,7 +101,14 @@ class Partnership(models.Model):
         blank=True, help_text="Shown first when someone reports a risk of immediate harm."
     )
     retention_days = models.PositiveIntegerField(
-        default=6 * 365, help_text="Closed disputes older than this are removed by the retention command."
+        default=6 * 365,
+        validators=[
+            MinValueValidator(
+                MIN_RETENTION_DAYS,
+                "Keep closed disputes for at least 6 years (2,190 days): the floor no partnership may go below.",
+            )
+        ],
+        help_text="Closed disputes older than this are removed by the retention run; never less than 6 years.",
     )
 
     class Meta:

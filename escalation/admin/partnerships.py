@@ -22,6 +22,7 @@ from escalation.disputes.deadline_changes import (
     change_closure_day,
     remove_closure_day,
 )
+from escalation.privacy.retention import change_retention
 
 
 def admin_partnership_ids(request: HttpRequest) -> frozenset[int]:
@@ -186,16 +187,20 @@ class PartnershipAdmin(PartnershipScopedAdmin):
         return request.user.is_superuser
 
     def save_model(self, request, obj, form, change):
-        """The calendar settings go through `change_calendar`, which moves open deadlines and audits the change."""
+        """The calendar settings go through `change_calendar`, which moves open deadlines and audits the change; the
+        retention period through `change_retention`, which holds the floor and audits the change."""
         if not change:
             super().save_model(request, obj, form, change)
             return
         wanted = {name: getattr(obj, name) for name in CALENDAR_SETTINGS}
+        retention = obj.retention_days
         stored = Partnership.objects.get(pk=obj.pk)
-        for name in CALENDAR_SETTINGS:
+        for name in (*CALENDAR_SETTINGS, "retention_days"):
             setattr(obj, name, getattr(stored, name))
         super().save_model(request, obj, form, change)
-        change_calendar(partnership=obj, changed_by=request.user, now=timezone.now(), **wanted)
+        now = timezone.now()
+        change_calendar(partnership=obj, changed_by=request.user, now=now, **wanted)
+        change_retention(partnership=obj, days=retention, changed_by=request.user, now=now)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is ClosureDay and change:

@@ -79,6 +79,7 @@ class AuditEventType(StrEnum):
     CLOSURE_DAY_ADDED = "closure_day.added"
     CLOSURE_DAY_CHANGED = "closure_day.changed"
     CLOSURE_DAY_REMOVED = "closure_day.removed"
+    RETENTION_CHANGED = "partnership.retention_changed"
     # Partnership offices, and the people a rule brings in
     OFFICE_HOLDER_ADDED = "office.holder_added"
     OFFICE_HOLDER_CHANGED = "office.holder_changed"
@@ -385,6 +386,11 @@ DESCRIPTIONS: dict[AuditEventType, EventDescription] = {
     ),
     AuditEventType.CLOSURE_DAY_REMOVED: EventDescription(
         "Closure day removed", before=CLOSURE_DAY, after=DEADLINES_MOVED
+    ),
+    AuditEventType.RETENTION_CHANGED: EventDescription(
+        "Retention period changed",
+        before={"retention_days": "the period before, in days"},
+        after={"retention_days": "the period now, in days", "lowered": "whether the period was shortened"},
     ),
     AuditEventType.OFFICE_HOLDER_ADDED: EventDescription("Office holder added", after=OFFICE_HOLDING),
     AuditEventType.OFFICE_HOLDER_CHANGED: EventDescription(

@@ -14,10 +14,11 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from agencies.models import Partnership
+from agencies.models import MIN_RETENTION_DAYS, Partnership
 from escalation.audit import trail as audit
 from escalation.audit.events import AuditEventType
 from escalation.disputes.models import Dispute, Subject
+from policies.runtime import ActionRefused
 from policies.vocabulary import DisputeState
 
 FINISHED_STATES = (DisputeState.CLOSED, DisputeState.WITHDRAWN)
@@ -137,3 +138,30 @@ def apply_retention(
             )
         runs.append(run)
     return runs
+
+
+@transaction.atomic
+def change_retention(*, partnership: Partnership, days: int, changed_by, now: datetime.datetime) -> Partnership:
+    """Set how long the partnership keeps closed disputes; never below the floor, and every change audited (a
+    shortened period is marked, since the next daily run removes more)."""
+    if days < MIN_RETENTION_DAYS:
+        raise ActionRefused(
+            f"Keep closed disputes for at least {MIN_RETENTION_DAYS} days (6 years): no partnership may go below that."
+        )
+    locked = Partnership.objects.select_for_update().get(pk=partnership.pk)
+    before = locked.retention_days
+    if before == days:
+        return locked
+    locked.retention_days = days
+    locked.save(update_fields=["retention_days"])
+    audit.record(
+        changed_by,
+        AuditEventType.RETENTION_CHANGED,
+        partnership=locked,
+        obj=locked,
+        before={"retention_days": before},
+        after={"retention_days": days, "lowered": days < before},
+        now=now,
+    )
+    partnership.retention_days = days
+    return locked
