@@ -66,9 +66,9 @@ class Office(models.TextChoices):
 OFFICES = frozenset(Office.values)
 
 
-#: The shortest time a closed dispute is kept. A child's claim can be brought until six years after their 18th
-#: birthday (Limitation Act 1980), and partnerships keep case records for at least six years after closing: below
-#: this, the daily retention run could destroy the record of a recent dispute (see README, "Retention").
+#: The shortest time a closed dispute is kept: six years, the ordinary limit for civil claims (Limitation Act
+#: 1980), which for a child only starts at 18. Below it the daily retention run could destroy the record of a
+#: recent dispute that a claim or a review still needs (see README, "Retention and subject access").
 MIN_RETENTION_DAYS = 6 * 365
 
 
