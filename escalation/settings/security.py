@@ -15,7 +15,10 @@ from csp.constants import NONE, SELF
 # the cool-off keeps a deliberate lockout short.
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Failures count against the username (from any address) and the username at one address. Never the address
+# alone: a school or trust behind one address would be locked out by five invented usernames, and one person's
+# good sign-in from that address would wipe the failures counted against everyone else there.
+AXES_LOCKOUT_PARAMETERS = ["username", ["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "escalation.accounts.views.locked_out"
 AXES_USERNAME_CALLABLE = "escalation.accounts.backends.lockout_username"

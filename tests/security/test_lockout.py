@@ -135,3 +135,32 @@ def test_the_lockout_counts_a_safe_form_of_the_username():
     assert lockout_username(request, None) == "x" * 150
     assert lockout_username(request, {"username": "a\x00b"}) == "ab"
     assert lockout_username(RequestFactory().post("/sign-in/", {}), None) is None
+
+
+# Issue 12, F2 and F3: the address is never counted alone.
+
+
+def test_a_good_sign_in_to_another_account_from_the_same_address_never_clears_the_failures(bcssp, clock):
+    client = Client()
+    fail(client, bcssp.teacher.username, settings.AXES_FAILURE_LIMIT - 1)
+    other = Client()
+    assert sign_in(other, bcssp.head.username, PASSWORD).status_code == 302, "the attacker's own account"
+    assert sign_in(client, bcssp.teacher.username, "not the password").status_code == 429
+    assert sign_in(client, bcssp.teacher.username, PASSWORD).status_code == 429, "still locked"
+
+
+def test_failures_with_invented_usernames_do_not_lock_out_everyone_behind_the_address(bcssp, clock):
+    client = Client()
+    for number in range(settings.AXES_FAILURE_LIMIT * 2):
+        response = sign_in(client, f"nobody-{number}", "not the password")
+        assert response.status_code == 200
+        assert "locked" not in response.content.decode()
+    response = sign_in(Client(), bcssp.teacher.username, PASSWORD)
+    assert response.status_code == 302, "a colleague at the same school signs in"
+
+
+def test_the_lockout_message_never_says_whose_password_was_wrong(bcssp, clock):
+    client = Client()
+    page = sign_in(client, bcssp.teacher.username, "not the password").content.decode()
+    assert bcssp.teacher.username not in page.split('name="username"')[0]
+    assert "Please enter a correct username and password" in page
