@@ -26,7 +26,7 @@ from django.db import transaction
 from agencies.models import PARTNERSHIP_ROLES, Membership, Office, Role
 from escalation.access.services import grant_access, is_office, office_holders
 from escalation.notifications.models import Notification
-from policies.loading import notice_rules_of
+from policies.loading import notice_rules_of, rules_of
 from policies.runtime.conditions import facts_of
 from policies.runtime.notices import Trigger, notices_for
 from policies.schema import role_recipients
@@ -100,20 +100,17 @@ def _role(dispute: Dispute, role: str, sides: str) -> tuple[list[Person], list[s
 
 
 def _stage_actors(dispute: Dispute, sides: str, stage_number: int) -> tuple[list[Person], list[str]]:
-    """The stage's actors on `sides`: the roles it names for each side taking part; where it names none, its
-    approver roles if entry needs approval, else practitioners. A side's roles are alternatives: a gap is
-    reported only when nobody on that side holds any of them."""
-    stage = next((s for s in dispute.policy_version.stages.all() if s.number == stage_number), None)
+    """The stage's actors on `sides`, as the policy runtime names them (`StageRule.actors_for`) for each side taking
+    part. A side's roles are alternatives: a gap is reported only when nobody on that side holds any of them."""
+    stage = rules_of(dispute.policy_version).stage(stage_number)
     if stage is None:
         return [], []
     found: list[Person] = []
     gaps: list[str] = []
     for side in (Side.RAISING, Side.OTHER):
-        if sides not in (Side.BOTH, side) or stage.sides not in (Side.BOTH, side):
+        if sides not in (Side.BOTH, side) or not stage.takes_part(side):
             continue
-        roles = (stage.actors or {}).get(side) or (
-            stage.approver_roles if stage.approval_required and stage.approver_roles else [Role.PRACTITIONER]
-        )
+        roles = stage.actors_for(side)
         people: list[Person] = []
         for role in roles:
             people += _role(dispute, role, side)[0]

@@ -17,6 +17,7 @@ from escalation.deadlines.models import Deadline
 from escalation.disputes.models import Dispute, StageVisit
 from escalation.notifications.models import Notification
 from escalation.web.display import london_moment
+from policies.loading import rules_of
 from policies.vocabulary import DeadlineKind, EntryKind, Strength
 
 ROLE_LABELS = dict(Role.choices)
@@ -228,8 +229,7 @@ def proposal(dispute: Dispute) -> dict | None:
     """The escalation waiting for approval, if there is one."""
     if dispute.state != "awaiting_approval":
         return None
-    later = [stage for stage in dispute.policy_version.stages.all() if stage.number > dispute.current_stage]
-    next_stage = min(later, key=lambda stage: stage.number) if later else None
+    next_stage = rules_of(dispute.policy_version).next_stage(dispute.current_stage)
     return {
         "stage": next_stage,
         "by": person(dispute.escalation_proposed_by),

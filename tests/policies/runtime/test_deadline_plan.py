@@ -3,8 +3,6 @@
 import datetime
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from policies.calendar import WorkingCalendar
 from policies.runtime.conditions import Facts
 from policies.runtime.deadlines import DeadlineFacts, DeadlineRuleDef, EntryFact, OpenDeadline, plan_deadlines
@@ -107,10 +105,9 @@ def test_an_extension_and_a_date_set_by_hand_are_kept_when_recomputed():
     assert result.recompute[12].due_at == chair_date
 
 
-@pytest.mark.parametrize("is_open", [False])
-def test_a_dispute_that_ended_closes_every_row(is_open):
+def test_a_dispute_that_ended_closes_every_row():
     rows = [OpenDeadline(10, STAGE_1.id, RAISED), OpenDeadline(11, BOTH.id, RAISED)]
-    result = plan(facts(open_rows=rows, is_open=is_open))
+    result = plan(facts(open_rows=rows, is_open=False))
     assert {c.id for c in result.close} == {10, 11} and result.open == ()
 
 
