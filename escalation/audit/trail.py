@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextvars
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -15,8 +16,10 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 
+from escalation import bulk
 from escalation.audit.events import AuditEventType, event_type, payload_problems
 from escalation.audit.models import AuditEvent
+from escalation.observability.proxies import client_address
 
 if TYPE_CHECKING:
     from escalation.disputes.models import Dispute
@@ -31,18 +34,18 @@ class RequestOrigin:
 _origin: contextvars.ContextVar[RequestOrigin | None] = contextvars.ContextVar("audit_origin", default=None)
 
 
-def record(
+def _event(
     actor,
     action: AuditEventType | str,
     *,
-    dispute: Dispute | None = None,
-    obj: Any = None,
-    before: dict | None = None,
-    after: dict | None = None,
-    partnership=None,
-    now: datetime.datetime | None = None,
+    dispute: Dispute | None,
+    obj: Any,
+    before: dict | None,
+    after: dict | None,
+    partnership,
+    now: datetime.datetime | None,
 ) -> AuditEvent:
-    """Writes one event of type `action` (a member of `AuditEventType`, or its value; anything else is a ValueError)."""
+    """One event of type `action`, unsaved (anything but a member of `AuditEventType` or its value is a ValueError)."""
     kind = event_type(action)
     if getattr(settings, "AUDIT_CHECK_PAYLOADS", settings.DEBUG):
         problems = payload_problems(kind, before=before, after=after)
@@ -50,7 +53,7 @@ def record(
             raise ValueError(f"{kind}: {'; '.join(problems)} (see escalation/audit/events.py)")
     origin = _origin.get()
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
-    return AuditEvent.objects.create(
+    return AuditEvent(
         at=now or timezone.now(),
         actor=actor if authenticated else None,
         actor_label=actor.get_username() if authenticated else "system",
@@ -67,6 +70,40 @@ def record(
     )
 
 
+def record(
+    actor,
+    action: AuditEventType | str,
+    *,
+    dispute: Dispute | None = None,
+    obj: Any = None,
+    before: dict | None = None,
+    after: dict | None = None,
+    partnership=None,
+    now: datetime.datetime | None = None,
+) -> AuditEvent:
+    """Writes one event of type `action` (a member of `AuditEventType`, or its value; anything else is a ValueError)."""
+    event = _event(
+        actor, action, dispute=dispute, obj=obj, before=before, after=after, partnership=partnership, now=now
+    )
+    event.save(force_insert=True)
+    return event
+
+
+def record_system_events(
+    action: AuditEventType | str,
+    events: Iterable[tuple[Dispute, Any, dict]],
+    *,
+    now: datetime.datetime,
+) -> list[AuditEvent]:
+    """Writes many events of one type done by the app itself (no person), each `(dispute, obj, after)`, in one
+    insert: the same rows as `record(None, action, dispute=..., obj=..., after=..., now=now)` for each."""
+    rows = [
+        _event(None, action, dispute=dispute, obj=obj, before=None, after=after, partnership=None, now=now)
+        for dispute, obj, after in events
+    ]
+    return bulk.insert(AuditEvent, rows)
+
+
 class AuditContextMiddleware:
     """Remembers where the current request came from, for the audit events it causes."""
 
@@ -74,7 +111,7 @@ class AuditContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest):
-        token = _origin.set(RequestOrigin(request.META.get("REMOTE_ADDR"), request.META.get("HTTP_USER_AGENT", "")))
+        token = _origin.set(RequestOrigin(client_address(request), request.META.get("HTTP_USER_AGENT", "")))
         try:
             return self.get_response(request)
         finally:

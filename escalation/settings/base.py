@@ -8,6 +8,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from escalation.observability.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
@@ -23,9 +25,13 @@ def env_list(name: str, default: str) -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", True)
-SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key-change-me-in-production-please-0123456789")
+# No default: local.py makes one for this machine, test.py has its own, production refuses to start without one.
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+#: Reverse proxies (addresses or networks) whose X-Forwarded-For and X-Request-ID are believed; see
+#: escalation/observability/proxies.py. Empty: the address the request came from is the client's.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -41,6 +47,10 @@ INSTALLED_APPS = [
     "csp",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    # Backup codes: single-use codes for a lost authenticator app (escalation/accounts/backup_codes.py).
+    "django_otp.plugins.otp_static",
+    # The Celery beat schedule lives in the database (escalation/settings/deadlines.py), visible in the admin.
+    "django_celery_beat",
     "agencies",
     "policies",
     "escalation",
@@ -48,6 +58,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every log line and error report of the request carries its id.
+    "escalation.observability.context.RequestIdMiddleware",
+    # /healthz and /readyz for probes: before sign-in, two-factor, the HTTPS redirect and the host check.
+    "escalation.web.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -57,6 +71,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "escalation.audit.trail.AuditContextMiddleware",
+    # Every refused request (404, 403, CSRF, two-factor, lockout) into the audit trail: after the line above.
+    "escalation.audit.security_log.SecurityLogMiddleware",
     "escalation.web.middleware.PolicyRuntimeMiddleware",
     # Ends the session when the user has signed out everywhere since it began.
     "escalation.accounts.middleware.SessionTokenMiddleware",
@@ -132,6 +148,15 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.conso
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
+# A relay that wants a user and password, over STARTTLS (usually port 587) or implicit TLS (usually 465).
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+# GOV.UK Notify instead of a relay: EMAIL_BACKEND=escalation.notifications.notify.NotifyEmailBackend.
+NOTIFY_API_KEY = os.environ.get("NOTIFY_API_KEY", "")
+NOTIFY_TEMPLATE_ID = os.environ.get("NOTIFY_TEMPLATE_ID", "")
+NOTIFY_BASE_URL = os.environ.get("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "escalations@localhost")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 
@@ -144,17 +169,10 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {
-        "weasyprint.progress": {"level": "WARNING"},
-        "fontTools": {"level": "WARNING"},
-        "axes": {"level": "WARNING"},
-    },
-}
+# Plain text on a developer's machine; production.py switches to one JSON object per line.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL)
 
 # Settings owned by one part of the app each, kept beside it.
 from escalation.settings.deadlines import *  # noqa: E402,F401,F403

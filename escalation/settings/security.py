@@ -19,15 +19,18 @@ AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("AXES_COOLOFF_
 # alone: a school or trust behind one address would be locked out by five invented usernames, and one person's
 # good sign-in from that address would wipe the failures counted against everyone else there.
 AXES_LOCKOUT_PARAMETERS = ["username", ["username", "ip_address"]]
+# An address alone is locked only at a much higher count, whatever usernames were tried (a password sprayed over
+# many accounts): escalation/accounts/lockout.py, which counts axes' own failure records for the address.
+SIGN_IN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("SIGN_IN_ADDRESS_FAILURE_LIMIT", "100"))
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "escalation.accounts.views.locked_out"
 AXES_USERNAME_CALLABLE = "escalation.accounts.backends.lockout_username"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_VERBOSE = False
-# Behind a reverse proxy set AXES_PROXY_COUNT to the number of proxies, so the client's address is used.
-if os.environ.get("AXES_PROXY_COUNT"):
-    AXES_IPWARE_PROXY_COUNT = int(os.environ["AXES_PROXY_COUNT"])
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+# The client's address as the audit trail reads it: X-Forwarded-For only from the TRUSTED_PROXIES.
+AXES_CLIENT_IP_CALLABLE = "escalation.observability.proxies.client_address"
+# Lockout log lines name no username or address (a username can be a person's name or e-mail address).
+AXES_CLIENT_STR_CALLABLE = "escalation.observability.logs.lockout_client_str"
 
 # Two-factor authentication (django-otp, TOTP).
 OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Safeguarding escalations")

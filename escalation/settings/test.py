@@ -2,6 +2,9 @@
 
 from escalation.settings.base import *  # noqa: F401,F403
 
+# Signs nothing that outlives a test run; production never reads this file.
+SECRET_KEY = "test-settings-only-not-a-secret-" + "x" * 32
+
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES = {

@@ -39,10 +39,17 @@ NOT_FROM_PRODUCTION = {"DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
 
 def production_env(**extra: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key not in NOT_FROM_PRODUCTION}
+    database_url = env.get("DATABASE_URL", "")
     env.update(
         DJANGO_SETTINGS_MODULE="escalation.settings.production",
         SECRET_KEY=secrets.token_urlsafe(64),
         ALLOWED_HOSTS="example.org",
+        # Production runs on PostgreSQL only; these probes never reach the database when the run is on SQLite.
+        DATABASE_URL=database_url if database_url.startswith("postgres") else "postgres://nobody@127.0.0.1:9/none",
+        REDIS_URL="redis://127.0.0.1:9/0",
+        SITE_URL="https://example.org",
+        DEFAULT_FROM_EMAIL="escalations@example.org",
+        EMAIL_HOST="mail.example.org",
     )
     env.update(extra)
     return env
@@ -178,4 +185,5 @@ def test_production_refuses_to_start_without_a_secret_key():
         [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
     assert result.returncode != 0
-    assert "SECRET_KEY must be set" in result.stderr
+    assert "ImproperlyConfigured" in result.stderr
+    assert "SECRET_KEY: not set" in result.stderr
