@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Starts Redis, a mail catcher, a Celery worker, Celery beat and gunicorn against $DATABASE_URL, prefixing
-# each one's output with its name; Ctrl-C (or any one of them stopping) stops them all. Run by `make stack`,
-# under scripts/with_postgres.sh, which provides the database.
+# Prepares the database, then runs Redis, a mail catcher, two Celery workers, Celery beat and gunicorn under
+# scripts/supervise.py: each one's output is prefixed with its name, a process that stops is started again on
+# its own (with growing waits), and only Ctrl-C stops them all. Nothing here deletes data. Run by `make stack`,
+# under scripts/with_postgres.sh, which provides the database (a throw-away cluster unless you set DATABASE_URL).
+#
+# Database roles, as in production: DATABASE_URL is the owner's (migrations run as it); the app's processes
+# connect as APP_DATABASE_URL's role, which `manage.py create_app_role` makes and which can only add to and read
+# the audit trail. Each process is started by scripts/service.sh, the same commands the Docker image runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PY=${PY:-.venv/bin/python}
-BIN=$(dirname "$PY")
 HOST=${STACK_HOST:-127.0.0.1}
 PORT=${STACK_PORT:-8000}  # not PORT: with_postgres.sh uses that name for the database
 REDIS_PORT=${STACK_REDIS_PORT:-6380}
@@ -24,56 +28,27 @@ if [[ -z "$REDIS_SERVER" ]]; then
 fi
 mkdir -p "$VAR"
 
+export PYTHON=$PY
 export DJANGO_SETTINGS_MODULE=escalation.settings.local
 export DEBUG=${DEBUG:-0}
-export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
 export EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend EMAIL_HOST=127.0.0.1 EMAIL_PORT=$MAIL_PORT
 export SITE_URL="http://$HOST:$PORT"
+OWNER_URL=$DATABASE_URL
+# The app's role: its own name, on the owner's database (the throw-away cluster trusts local connections).
+export APP_DATABASE_URL=${APP_DATABASE_URL:-$("$PY" -c '
+import sys
+from urllib.parse import urlsplit, urlunsplit
+url = urlsplit(sys.argv[1])
+host = url.hostname + (f":{url.port}" if url.port else "")
+print(urlunsplit(url._replace(netloc=f"escalation_app:stack-only-app-password@{host}")))' "$OWNER_URL")}
 
-pids=()
-names=()
-stop() {
-  trap - INT TERM EXIT
-  echo "stack: stopping ${names[*]}"
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  wait || true
-  echo "stack: stopped"
-}
-trap stop INT TERM EXIT
-
-# start NAME COMMAND...: run it in the background, its output prefixed with [NAME].
-start() {
-  local name=$1
-  shift
-  "$@" > >(sed -u "s/^/[$name] /") 2>&1 &
-  pids+=("$!")
-  names+=("$name")
-}
-
-# Redis keeps nothing on disk: the database is the truth, and the next sweep redoes anything Redis lost.
-start redis "$REDIS_SERVER" --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$VAR"
-start mail "$PY" -m aiosmtpd -n -l "127.0.0.1:$MAIL_PORT"
-"$PY" - <<PYTHON
-import time, redis
-client = redis.Redis(port=$REDIS_PORT, socket_connect_timeout=1)
-for _ in range(100):
-    try:
-        client.ping()
-        break
-    except redis.RedisError:
-        time.sleep(0.1)
-else:
-    raise SystemExit("stack: redis-server did not start")
-PYTHON
-
-"$PY" manage.py migrate --no-input -v 0
-"$PY" manage.py load_policies
+# Redis starts with the others below: an e-mail queued while setting up waits in the outbox for the first
+# delivery run.
+export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+DATABASE_URL=$OWNER_URL scripts/service.sh migrate
+export DATABASE_URL=$APP_DATABASE_URL
 if [[ "${STACK_DEMO:-1}" == 1 ]]; then "$PY" manage.py load_demo; fi
-"$PY" manage.py collectstatic --no-input -v 0
-
-start worker "$BIN/celery" -A escalation worker --loglevel INFO --concurrency 2
-start beat "$BIN/celery" -A escalation beat --loglevel INFO -s "$VAR/celerybeat-schedule"
-start web "$BIN/gunicorn" escalation.wsgi --bind "$HOST:$PORT" --workers 2 --access-logfile -
+scripts/service.sh build
 
 "$PY" - <<PYTHON
 import django
@@ -81,12 +56,17 @@ django.setup()
 from escalation.management.commands.serve import demo_login_lines
 print("stack: web app  http://$HOST:$PORT/   (gunicorn)")
 print("stack: e-mail   printed by the mail catcher, lines marked [mail] (127.0.0.1:$MAIL_PORT)")
-print("stack: deadlines swept every minute by Celery beat and the worker (Redis on 127.0.0.1:$REDIS_PORT)")
-print("stack: the database is throw-away unless you set DATABASE_URL; Ctrl-C stops everything")
+print("stack: deadlines swept every minute by Celery beat and two workers (Redis on 127.0.0.1:$REDIS_PORT)")
+print("stack: a process that stops is started again; Ctrl-C stops everything")
+print("stack: the database is throw-away unless you set DATABASE_URL")
 print("\n".join(demo_login_lines()))
 PYTHON
 
-# Whichever stops first (or Ctrl-C) stops the rest.
-set +e
-wait -n "${pids[@]}"
-echo "stack: a process stopped (exit $?)"
+# Redis keeps nothing on disk: the database is the truth, and the next sweep redoes anything Redis lost.
+exec "$PY" scripts/supervise.py \
+  "redis=$REDIS_SERVER --port $REDIS_PORT --bind 127.0.0.1 --save '' --appendonly no --dir $VAR" \
+  "mail=env MAIL_LISTEN=127.0.0.1:$MAIL_PORT scripts/service.sh mailcatcher" \
+  "worker1=env WORKER_NAME=worker1 scripts/service.sh worker" \
+  "worker2=env WORKER_NAME=worker2 scripts/service.sh worker" \
+  "beat=env BEAT_PIDFILE=$VAR/beat.pid scripts/service.sh beat" \
+  "web=env BIND=$HOST:$PORT WEB_WORKERS=2 scripts/service.sh web"

@@ -192,6 +192,7 @@ class CeleryStack:
     def __init__(self, redis_server: RedisServer, smtp: SmtpCatcher, workdir: Path) -> None:
         self.redis, self.smtp, self.workdir = redis_server, smtp, workdir
         self.worker: subprocess.Popen | None = None
+        self.workers: dict[str, subprocess.Popen] = {}
         self.beat: subprocess.Popen | None = None
 
     def env(self, **overrides: str) -> dict[str, str]:
@@ -223,24 +224,37 @@ class CeleryStack:
         path = self.workdir / f"{name}.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
-    def start_worker(self, **env: str) -> None:
-        args = ["worker", "--pool", "prefork", "--concurrency", "1", "--loglevel", "INFO", "-n", "test@%h"]
-        args += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
-        self.worker = self._spawn("worker", args, self.env(**env))
+    def start_worker(self, name: str = "worker", *, as_deployed: bool = False, **env: str) -> subprocess.Popen:
+        """Start a worker logging to `<name>.log`; `as_deployed` starts it with the command production uses
+        (scripts/service.sh worker), with one pool process."""
+        if as_deployed:
+            env = {"WORKER_NAME": name, "WORKER_CONCURRENCY": "1", "PYTHON": sys.executable, **env}
+            log = open(self.workdir / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
+            command = [str(ROOT / "scripts" / "service.sh"), "worker"]
+            process = subprocess.Popen(command, cwd=ROOT, env=self.env(**env), stdout=log, stderr=log)
+        else:
+            args = ["worker", "--pool", "prefork", "--concurrency", "1", "--loglevel", "INFO", "-n", f"{name}@%h"]
+            args += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
+            process = self._spawn(name, args, self.env(**env))
+        self.workers[name] = process
+        if name == "worker":
+            self.worker = process
         wait_until(
-            lambda: " ready." in self.log("worker") or self.worker.poll() is not None,
+            lambda: " ready." in self.log(name) or process.poll() is not None,
             timeout=60,
-            message="the Celery worker to start",
+            message=f"the Celery worker {name} to start",
         )
-        assert self.worker.poll() is None, self.log("worker")
+        assert process.poll() is None, self.log(name)
+        return process
 
     def start_beat(self, **env: str) -> None:
         schedule = self.workdir / "beat-schedule"
         args = ["beat", "--loglevel", "INFO", "-s", str(schedule), "--pidfile", str(self.workdir / "beat.pid")]
         self.beat = self._spawn("beat", args, self.env(**env))
 
-    def worker_children(self) -> list[int]:
-        path = Path(f"/proc/{self.worker.pid}/task/{self.worker.pid}/children")
+    def worker_children(self, worker: subprocess.Popen | None = None) -> list[int]:
+        pid = (worker or self.worker).pid
+        path = Path(f"/proc/{pid}/task/{pid}/children")
         return [int(pid) for pid in path.read_text().split()]
 
     def kill_worker_child(self) -> int:
@@ -253,13 +267,14 @@ class CeleryStack:
         """Kill beat, the worker and its pool at once: a test needs no graceful shutdown (nor waits for one)."""
         if self.beat is not None and self.beat.poll() is None:
             self.beat.terminate()
-        if self.worker is not None and self.worker.poll() is None:
-            children = self.worker_children()
-            self.worker.kill()
-            for child in children:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(child, signal.SIGKILL)
-        for process in (self.beat, self.worker):
+        for worker in self.workers.values():
+            if worker.poll() is None:
+                children = self.worker_children(worker)
+                worker.kill()
+                for child in children:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(child, signal.SIGKILL)
+        for process in (self.beat, *self.workers.values()):
             if process is not None:
                 process.wait(timeout=15)
 
