@@ -7,6 +7,8 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 
+from agencies import text_limits as limits
+
 
 class Nation(models.TextChoices):
     """Which UK bank holidays a partnership observes."""
@@ -98,7 +100,9 @@ class Partnership(models.Model):
         "policies.Policy", on_delete=models.PROTECT, related_name="partnerships", null=True, blank=True
     )
     urgent_contacts = models.TextField(
-        blank=True, help_text="Shown first when someone reports a risk of immediate harm."
+        max_length=limits.URGENT_CONTACTS,
+        blank=True,
+        help_text="Shown first when someone reports a risk of immediate harm.",
     )
     retention_days = models.PositiveIntegerField(
         default=6 * 365,

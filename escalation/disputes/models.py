@@ -8,11 +8,19 @@ its policy version, so no partnership's ladder is written in code. Changes go th
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from agencies import text_limits as limits
 from agencies.models import Agency, Partnership
 from policies.models import PolicyVersion
 from policies.vocabulary import ACTIVE_STATES, OPEN_STATES, DisputeState, EntryKind, MediationChoice
+
+
+def within_limit(model: str, field: str, limit: int) -> models.CheckConstraint:
+    """The database's own guard on a long text's limit (a TextField's max_length alone binds only forms)."""
+    return models.CheckConstraint(condition=LessThanOrEqual(Length(field), limit), name=f"{model}_{field}_limit")
 
 
 class SubjectKind(models.TextChoices):
@@ -25,13 +33,16 @@ class Subject(models.Model):
 
     partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="subjects")
     kind = models.CharField(max_length=10, choices=SubjectKind.choices)
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=limits.NAME)
     date_of_birth = models.DateField(null=True, blank=True)
-    address = models.TextField(blank=True)
+    address = models.TextField(max_length=limits.ADDRESS, blank=True)
     nhs_number = models.CharField("NHS number", max_length=12, blank=True)
-    other_identifiers = models.CharField(max_length=200, blank=True)
+    other_identifiers = models.CharField(max_length=limits.SHORT_TEXT, blank=True)
     child_protection_plan = models.BooleanField(default=False)
     looked_after = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [within_limit("subject", "address", limits.ADDRESS)]
 
     def __str__(self) -> str:
         return self.name
@@ -46,8 +57,8 @@ class Dispute(ConcurrentTransitionMixin, models.Model):
     raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="disputes_raised")
     other_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="disputes_received")
     category = models.CharField(max_length=40, help_text="One of its policy version's categories, by key.")
-    description = models.TextField("what the disagreement is about")
-    attempts_so_far = models.TextField("what has been tried so far", blank=True)
+    description = models.TextField("what the disagreement is about", max_length=limits.LONG_TEXT)
+    attempts_so_far = models.TextField("what has been tried so far", max_length=limits.LONG_TEXT, blank=True)
     immediate_harm = models.BooleanField("risk of immediate harm", default=False)
     immediate_harm_flagged_at = models.DateTimeField(
         null=True, blank=True, help_text="When a risk of immediate harm was flagged (at raising or later)."
@@ -66,22 +77,30 @@ class Dispute(ConcurrentTransitionMixin, models.Model):
     )
     escalation_proposed_at = models.DateTimeField(null=True, blank=True)
     escalation_side = models.ForeignKey(Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    escalation_reason = models.TextField(blank=True)
+    escalation_reason = models.TextField(max_length=limits.REASON, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-raised_at"]
         indexes = [
-            # The register's filters and sort keys.
-            models.Index(fields=["partnership", "-raised_at"]),
-            models.Index(fields=["partnership", "state"]),
-            models.Index(fields=["partnership", "current_stage"]),
+            # The register's sort keys, each ending in id as its ordering does, so a page (or a chunk of the CSV,
+            # read along the same columns) is a walk along one of these that stops; the state and stage ones serve
+            # those filters too, and (partnership, id) lets the capped count of overdue disputes be a merge of two
+            # index-only scans.
+            models.Index(fields=["partnership", "raised_at", "id"], name="dispute_register_raised"),
+            models.Index(fields=["partnership", "current_stage", "raised_at", "id"], name="dispute_register_stage"),
+            models.Index(fields=["partnership", "state", "raised_at", "id"], name="dispute_register_state"),
+            models.Index(fields=["partnership", "reference", "id"], name="dispute_register_reference"),
+            models.Index(fields=["partnership", "id"], name="dispute_register_id"),
             models.Index(fields=["raising_agency", "-raised_at"]),
             models.Index(fields=["other_agency", "-raised_at"]),
         ]
         constraints = [
-            models.CheckConstraint(condition=~Q(raising_agency=models.F("other_agency")), name="two_agencies")
+            models.CheckConstraint(condition=~Q(raising_agency=models.F("other_agency")), name="two_agencies"),
+            within_limit("dispute", "description", limits.LONG_TEXT),
+            within_limit("dispute", "attempts_so_far", limits.LONG_TEXT),
+            within_limit("dispute", "escalation_reason", limits.REASON),
         ]
 
     def __str__(self) -> str:
@@ -196,7 +215,7 @@ class StageVisit(models.Model):
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    reason = models.TextField(blank=True)
+    reason = models.TextField(max_length=limits.STAGE_REASON, blank=True)
     escalation_proposed_at = models.DateTimeField(
         null=True,
         blank=True,
@@ -209,7 +228,8 @@ class StageVisit(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["dispute"], condition=Q(left_at__isnull=True), name="one_current_stage_visit"
-            )
+            ),
+            within_limit("stagevisit", "reason", limits.STAGE_REASON),
         ]
 
 
@@ -220,7 +240,7 @@ class RecordEntry(models.Model):
     stage_number = models.PositiveSmallIntegerField()
     kind = models.CharField(max_length=20, choices=EntryKind.choices)
     occurred_on = models.DateField()
-    text = models.TextField()
+    text = models.TextField(max_length=limits.LONG_TEXT)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
@@ -228,6 +248,7 @@ class RecordEntry(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         verbose_name_plural = "record entries"
+        constraints = [within_limit("recordentry", "text", limits.LONG_TEXT)]
 
 
 class Outcome(models.Model):
@@ -235,8 +256,8 @@ class Outcome(models.Model):
     stage_number = models.PositiveSmallIntegerField()
     decided_on = models.DateField()
     convened = models.CharField(max_length=20, choices=MediationChoice.choices, default=MediationChoice.NEITHER)
-    agreed_outcome = models.TextField()
-    outstanding_actions = models.TextField(blank=True)
+    agreed_outcome = models.TextField(max_length=limits.LONG_TEXT)
+    outstanding_actions = models.TextField(max_length=limits.LONG_TEXT, blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField()
     binding = models.BooleanField(default=False, help_text="Recorded by the final stage's decision-maker.")
@@ -248,6 +269,12 @@ class Outcome(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     other_confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            within_limit("outcome", "agreed_outcome", limits.LONG_TEXT),
+            within_limit("outcome", "outstanding_actions", limits.LONG_TEXT),
+        ]
 
 
 class WaitingOn(models.Model):

@@ -7,8 +7,10 @@ general record.
 from __future__ import annotations
 
 import datetime
+import multiprocessing
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 from weasyprint import HTML
@@ -25,6 +27,20 @@ if TYPE_CHECKING:
 
 class RecordRenderingError(Exception):
     """The PDF could not be produced, or came out with something a record must never hold."""
+
+
+class RecordTooLong(RecordRenderingError):
+    """Drawing the PDF took longer than the time limit: it was stopped, and nothing was kept."""
+
+
+#: The longest a record may take to draw, in seconds: below gunicorn's 30-second worker timeout, so a record too
+#: big to draw in time is refused with a message instead of the worker being killed mid-request.
+DEFAULT_RENDER_SECONDS = 20
+
+TOO_LONG = (
+    "The record of {reference} is too long to produce as a PDF in time. Its details are all on the dispute's page; "
+    "ask the partnership's business manager for a copy."
+)
 
 
 def form_for(version: PolicyVersion) -> str:
@@ -64,10 +80,55 @@ def html_to_pdf(html: str) -> bytes:
     return document.write_pdf(**options)
 
 
+def render_seconds() -> float:
+    return float(getattr(settings, "RECORD_RENDER_SECONDS", DEFAULT_RENDER_SECONDS))
+
+
+def _draw_in_child(html: str, sender) -> None:
+    """Runs in the forked child: draw, send back the PDF or the reason it failed, and touch nothing else."""
+    try:
+        sender.send(("pdf", html_to_pdf(html)))
+    except Exception as error:  # noqa: BLE001 - whatever WeasyPrint raised goes back to the parent as a failure
+        sender.send(("error", f"{type(error).__name__}: {error}"))
+    finally:
+        sender.close()
+
+
+def pdf_within_time_limit(html: str, *, seconds: float | None = None) -> bytes:
+    """`html_to_pdf` in a child process that is stopped after `seconds` (RECORD_RENDER_SECONDS): RecordTooLong.
+
+    A signal alarm cannot do this (it works only in a main thread, and the embedded runner and Celery's threads
+    are not), and a thread cannot be stopped, so the drawing runs in a forked copy of this process, which shares
+    the loaded templates and fonts and never touches the database; the parent waits on a pipe and kills the child
+    when the time is up. Whatever the child was doing is lost with it: nothing is half-written.
+    """
+    limit = render_seconds() if seconds is None else seconds
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_draw_in_child, args=(html, sender), daemon=True)
+    child.start()
+    sender.close()
+    try:
+        if not receiver.poll(limit):
+            raise RecordTooLong(f"drawing the record took longer than {limit:g} seconds")
+        try:
+            kind, value = receiver.recv()
+        except EOFError as ended:
+            raise RecordRenderingError("the process drawing the record ended without a PDF") from ended
+    finally:
+        receiver.close()
+        if child.is_alive():
+            child.kill()
+        child.join()
+    if kind != "pdf":
+        raise RecordRenderingError(value)
+    return value
+
+
 def render_pdf(dispute: Dispute, *, form: str | None = None, now: datetime.datetime | None = None) -> bytes:
-    """The record of `dispute` as it stands now, on its policy's form unless `form` is given."""
+    """The record of `dispute` as it stands now, on its policy's form unless `form` is given, within the time limit."""
     now = now or timezone.now()
-    return html_to_pdf(render_html(dispute, form=form or form_for(dispute.policy_version), now=now))
+    return pdf_within_time_limit(render_html(dispute, form=form or form_for(dispute.policy_version), now=now))
 
 
 def filename_for(reference: str, form: str, stage_number: int | None = None) -> str:

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING
 from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 
 from escalation.audit import trail as audit
 from escalation.audit.events import AuditEventType
@@ -58,13 +57,6 @@ GONE = "gone"
 def requirement_key(requirement: FormRequirement) -> str:
     """One record per form, event and stage: the business manager and a designated nurse share one snapshot."""
     return f"{requirement.form}:{requirement.event}:stage-{requirement.stage}"
-
-
-def record_link(reference: str, snapshot: RecordSnapshot | None = None) -> str:
-    """The address of a record in the app (sign-in needed), for messages that may go by e-mail."""
-    path = reverse("dispute-record-pdf", args=[reference])
-    query = f"?snapshot={snapshot.pk}" if snapshot is not None else ""
-    return f"{settings.SITE_URL.rstrip('/')}{path}{query}"
 
 
 def recipients_of(requirement: FormRequirement) -> list[dict]:
@@ -175,7 +167,7 @@ def render_snapshot(*, snapshot_id: int, now: datetime.datetime) -> str:
     as_at = AsAt(snapshot.produced_at, snapshot.dispute_state or dispute.state, snapshot.stage_number)
     try:
         html = render.render_html(dispute, form=snapshot.form, now=snapshot.produced_at, as_at=as_at)
-        pdf = render.html_to_pdf(html)
+        pdf = render.pdf_within_time_limit(html)
     except Exception:  # noqa: BLE001 - WeasyPrint fails in many ways, and none may stop the escalation
         # A record that cannot be drawn must not stop an escalation about a child's safety: the people
         # who should have had it are told to download the current record instead, and it is logged.
@@ -205,7 +197,7 @@ def _keep(snapshot: RecordSnapshot, pdf: bytes, now: datetime.datetime) -> str:
         recipients,
         f"{dispute.reference}: {snapshot.title} for stage {snapshot.stage_number} is ready to read",
         now,
-        message=f"Sign in to read it; it is not attached to this message: {record_link(dispute.reference, snapshot)}",
+        message="It is not attached to this message: open the dispute and find it under Written records.",
         stage=snapshot.stage_number,
     )
     return READY
@@ -231,7 +223,7 @@ def _fail(snapshot: RecordSnapshot, now: datetime.datetime) -> str:
         as_recipients(snapshot.recipient_roles),
         f"{dispute.reference}: {snapshot.title} for stage {snapshot.stage_number} could not be saved",
         now,
-        message=f"Sign in to download the current record instead: {record_link(dispute.reference)}",
+        message="Open the dispute and download the record as it stands now instead, under Written records.",
         stage=snapshot.stage_number,
     )
     return FAILED

@@ -17,10 +17,31 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.utils import timezone
 
+from agencies import text_limits as limits
 from escalation.disputes.models import SubjectKind
+from escalation.web.text_fields import LimitedText, character_count
 from policies.vocabulary import EntryKind, MediationChoice
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
+
+
+#: A list longer than this is a select that static/js/autocomplete.js makes an accessible autocomplete (a plain
+#: select without JavaScript); shorter ones stay radios, which the GOV.UK Design System prefers for a few options.
+PICKER_RADIOS_UP_TO = 10
+
+
+def _pick_one(form: forms.Form, name: str, choices: list, *, blank: str, long_choices: list | None = None) -> Field:
+    """The layout of a one-of-many question asked as the page's heading: radios, or a select when there are many.
+
+    `long_choices` are the select's (value, label) pairs when they differ from the radios' (a hint folded in).
+    """
+    field = form.fields[name]
+    if len(choices) <= PICKER_RADIOS_UP_TO:
+        field.choices = choices
+        return Field.radios(name, legend_size=Size.LARGE, legend_tag="h1")
+    field.widget = forms.Select(attrs={"data-module": "app-autocomplete"})
+    field.choices = [("", blank), *(long_choices if long_choices is not None else choices)]
+    return Field(name, context={"label_size": Size.for_label(Size.LARGE), "label_tag": "h1"})
 
 
 def _helper(*fields) -> FormHelper:
@@ -133,28 +154,36 @@ def nhs_number_is_valid(digits: str) -> bool:
 
 
 class SubjectForm(forms.Form):
-    name = forms.CharField(
+    name = LimitedText(
         label="Full name",
-        max_length=200,
-        error_messages={"required": "Enter their full name", "max_length": "Name must be 200 characters or fewer"},
+        limit=limits.NAME,
+        noun="Their name",
+        error_messages={"required": "Enter their full name"},
     )
     date_of_birth = GovDateField(
         "date of birth", past_only=True, required=False, label="Date of birth", help_text="For example, 27 3 2015"
     )
-    address = forms.CharField(label="Address", required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    nhs_number = forms.CharField(
+    address = LimitedText(
+        label="Address",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        limit=limits.ADDRESS,
+        noun="The address",
+    )
+    nhs_number = LimitedText(
         label="NHS number (optional)",
         required=False,
         help_text="A 10 digit number, like 943 476 5919",
-        max_length=14,
+        limit=14,
+        noun="NHS number",
         error_messages={"max_length": "NHS number must be 10 digits"},
     )
-    other_identifiers = forms.CharField(
+    other_identifiers = LimitedText(
         label="Other identifiers (optional)",
         required=False,
-        max_length=200,
+        limit=limits.SHORT_TEXT,
+        noun="Other identifiers",
         help_text="For example, a case number in your agency's system",
-        error_messages={"max_length": "Other identifiers must be 200 characters or fewer"},
     )
     circumstances = forms.MultipleChoiceField(
         label="Which of these apply to the child?",
@@ -170,7 +199,7 @@ class SubjectForm(forms.Form):
         fields = [
             Field.text("name", label_size=Size.SMALL, field_width=Fluid.TWO_THIRDS),
             Field("date_of_birth", context={"legend_size": Size.for_legend(Size.SMALL)}),
-            Field.textarea("address", label_size=Size.SMALL, rows=3),
+            character_count(self, "address", label_size=Size.SMALL, rows=3),
             Field.text("nhs_number", label_size=Size.SMALL, field_width=10),
             Field.text("other_identifiers", label_size=Size.SMALL, field_width=Fluid.TWO_THIRDS),
         ]
@@ -202,8 +231,8 @@ class OtherAgencyForm(forms.Form):
 
     def __init__(self, *args, agencies=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["other_agency"].choices = [(a.pk, a.name) for a in agencies]
-        self.helper = _helper(Field.radios("other_agency", legend_size=Size.LARGE, legend_tag="h1"))
+        choices = [(a.pk, a.name) for a in agencies]
+        self.helper = _helper(_pick_one(self, "other_agency", choices, blank="Choose an agency"))
 
 
 class OtherWorkerForm(forms.Form):
@@ -218,12 +247,15 @@ class OtherWorkerForm(forms.Form):
 
     def __init__(self, *args, people=(), agency_name: str = "", **kwargs):
         super().__init__(*args, **kwargs)
+        unknown_hint = f"Tell the managers at {agency_name}" if agency_name else ""
         choices = [Choice(user.pk, label, hint=hint) for user, label, hint in people]
         if choices:
             choices[-1].divider = "or"
-        choices.append(Choice(0, "I do not know", hint=f"Tell the managers at {agency_name}" if agency_name else ""))
-        self.fields["other_worker"].choices = choices
-        self.helper = _helper(Field.radios("other_worker", legend_size=Size.LARGE, legend_tag="h1"))
+        choices.append(Choice(0, "I do not know", hint=unknown_hint))
+        long_choices = [(0, f"I do not know: {unknown_hint.lower()}" if unknown_hint else "I do not know")]
+        long_choices += [(user.pk, f"{label} ({hint})" if hint else label) for user, label, hint in people]
+        layout = _pick_one(self, "other_worker", choices, blank="Choose a person", long_choices=long_choices)
+        self.helper = _helper(layout)
 
 
 class CategoryForm(forms.Form):
@@ -241,39 +273,35 @@ class CategoryForm(forms.Form):
 
 
 class DescriptionForm(forms.Form):
-    description = forms.CharField(
+    description = LimitedText(
         label="What is the disagreement?",
         help_text="Say what was decided, why you disagree and what you think should happen. Do not include "
         "more personal details than the other agency needs.",
         widget=forms.Textarea(attrs={"rows": 8}),
-        max_length=10000,
-        error_messages={
-            "required": "Enter what the disagreement is",
-            "max_length": "The disagreement must be 10,000 characters or fewer",
-        },
+        limit=limits.LONG_TEXT,
+        noun="The disagreement",
+        error_messages={"required": "Enter what the disagreement is"},
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper(Field.textarea("description", label_size=Size.LARGE, label_tag="h1", rows=8))
+        self.helper = _helper(character_count(self, "description", label_size=Size.LARGE, label_tag="h1", rows=8))
 
 
 class AttemptsForm(forms.Form):
-    attempts_so_far = forms.CharField(
+    attempts_so_far = LimitedText(
         label="What has been tried so far to resolve it?",
         help_text="For example, who you talked to in your own agency and in the other agency, and when. "
         "If nothing has been tried yet, say why.",
         widget=forms.Textarea(attrs={"rows": 6}),
-        max_length=10000,
-        error_messages={
-            "required": "Enter what has been tried so far, or why nothing has been tried yet",
-            "max_length": "This must be 10,000 characters or fewer",
-        },
+        limit=limits.LONG_TEXT,
+        noun="What has been tried so far",
+        error_messages={"required": "Enter what has been tried so far, or why nothing has been tried yet"},
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper(Field.textarea("attempts_so_far", label_size=Size.LARGE, label_tag="h1", rows=6))
+        self.helper = _helper(character_count(self, "attempts_so_far", label_size=Size.LARGE, label_tag="h1", rows=6))
 
 
 class OutsetForm(forms.Form):
@@ -304,12 +332,13 @@ class RecordEntryForm(forms.Form):
         error_messages={"required": "Select whether this is a discussion, an action or a decision"},
     )
     occurred_on = GovDateField("date it happened", past_only=True, label="When did it happen?")
-    text = forms.CharField(
+    text = LimitedText(
         label="What happened?",
         help_text="Who was involved, what was said or done, and what was agreed.",
         widget=forms.Textarea(attrs={"rows": 8}),
-        max_length=10000,
-        error_messages={"required": "Enter what happened", "max_length": "This must be 10,000 characters or fewer"},
+        limit=limits.LONG_TEXT,
+        noun="What happened",
+        error_messages={"required": "Enter what happened"},
     )
 
     def __init__(self, *args, **kwargs):
@@ -317,25 +346,23 @@ class RecordEntryForm(forms.Form):
         self.helper = _helper(
             Field.radios("kind", legend_size=Size.MEDIUM),
             Field("occurred_on", context={"legend_size": Size.for_legend(Size.MEDIUM)}),
-            Field.textarea("text", label_size=Size.MEDIUM, rows=8),
+            character_count(self, "text", label_size=Size.MEDIUM, rows=8),
         )
 
 
 class ProposeEscalationForm(forms.Form):
-    reason = forms.CharField(
+    reason = LimitedText(
         label="Why does the dispute need to go to the next stage?",
         help_text="Your manager and the other agency will see this.",
         widget=forms.Textarea(attrs={"rows": 6}),
-        max_length=5000,
-        error_messages={
-            "required": "Enter why the dispute needs to go to the next stage",
-            "max_length": "The reason must be 5,000 characters or fewer",
-        },
+        limit=limits.REASON,
+        noun="The reason",
+        error_messages={"required": "Enter why the dispute needs to go to the next stage"},
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper(Field.textarea("reason", label_size=Size.MEDIUM, rows=6))
+        self.helper = _helper(character_count(self, "reason", label_size=Size.MEDIUM, rows=6))
 
 
 class DecideEscalationForm(forms.Form):
@@ -345,20 +372,20 @@ class DecideEscalationForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Select whether you approve the escalation"},
     )
-    reason = forms.CharField(
+    reason = LimitedText(
         label="If you decline, say why",
         help_text="The person who asked for the escalation will see this.",
         required=False,
         widget=forms.Textarea(attrs={"rows": 5}),
-        max_length=5000,
-        error_messages={"max_length": "The reason must be 5,000 characters or fewer"},
+        limit=limits.REASON,
+        noun="The reason",
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = _helper(
             Field.radios("decision", legend_size=Size.MEDIUM),
-            Field.textarea("reason", label_size=Size.SMALL, rows=5),
+            character_count(self, "reason", label_size=Size.SMALL, rows=5),
         )
 
     def clean(self):
@@ -369,20 +396,21 @@ class DecideEscalationForm(forms.Form):
 
 
 class ResolutionForm(forms.Form):
-    agreed_outcome = forms.CharField(
+    agreed_outcome = LimitedText(
         label="What was agreed?",
         help_text="Both agencies will see this.",
         widget=forms.Textarea(attrs={"rows": 6}),
-        max_length=10000,
-        error_messages={"required": "Enter what was agreed", "max_length": "This must be 10,000 characters or fewer"},
+        limit=limits.LONG_TEXT,
+        noun="What was agreed",
+        error_messages={"required": "Enter what was agreed"},
     )
-    outstanding_actions = forms.CharField(
+    outstanding_actions = LimitedText(
         label="Actions still to be done (optional)",
         help_text="Who will do what, and by when.",
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        max_length=10000,
-        error_messages={"max_length": "This must be 10,000 characters or fewer"},
+        limit=limits.LONG_TEXT,
+        noun="The actions still to be done",
     )
     decided_on = GovDateField("date it was agreed", past_only=True, label="When was it agreed?")
     convened = forms.ChoiceField(
@@ -400,8 +428,8 @@ class ResolutionForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = _helper(
-            Field.textarea("agreed_outcome", label_size=Size.MEDIUM, rows=6),
-            Field.textarea("outstanding_actions", label_size=Size.MEDIUM, rows=4),
+            character_count(self, "agreed_outcome", label_size=Size.MEDIUM, rows=6),
+            character_count(self, "outstanding_actions", label_size=Size.MEDIUM, rows=4),
             Field("decided_on", context={"legend_size": Size.for_legend(Size.MEDIUM)}),
             Field.radios("convened", legend_size=Size.MEDIUM),
         )
@@ -414,37 +442,33 @@ class CloseForm(forms.Form):
 
 
 class WithdrawForm(forms.Form):
-    reason = forms.CharField(
+    reason = LimitedText(
         label="Why are you withdrawing the dispute?",
         help_text="The other agency will see this.",
         widget=forms.Textarea(attrs={"rows": 5}),
-        max_length=5000,
-        error_messages={
-            "required": "Enter why you are withdrawing the dispute",
-            "max_length": "The reason must be 5,000 characters or fewer",
-        },
+        limit=limits.REASON,
+        noun="The reason",
+        error_messages={"required": "Enter why you are withdrawing the dispute"},
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper(Field.textarea("reason", label_size=Size.MEDIUM, rows=5))
+        self.helper = _helper(character_count(self, "reason", label_size=Size.MEDIUM, rows=5))
 
 
 class FlagImmediateHarmForm(forms.Form):
-    reason = forms.CharField(
+    reason = LimitedText(
         label="What is the risk of immediate harm?",
         help_text="Both agencies will see this. If someone is in danger now, call the police on 999 first.",
         widget=forms.Textarea(attrs={"rows": 5}),
-        max_length=5000,
-        error_messages={
-            "required": "Enter what the risk of immediate harm is",
-            "max_length": "The reason must be 5,000 characters or fewer",
-        },
+        limit=limits.REASON,
+        noun="The reason",
+        error_messages={"required": "Enter what the risk of immediate harm is"},
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper(Field.textarea("reason", label_size=Size.MEDIUM, rows=5))
+        self.helper = _helper(character_count(self, "reason", label_size=Size.MEDIUM, rows=5))
 
 
 TIME_PATTERN = re.compile(r"^\s*(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?\s*$", re.IGNORECASE)
@@ -472,11 +496,12 @@ def parse_time(text: str) -> datetime.time | None:
 
 class ManualDeadlineForm(forms.Form):
     due_on = GovDateField("date it is due", label="Date", help_text="For example, 6 5 2026")
-    due_time = forms.CharField(
+    due_time = LimitedText(
         label="Time",
         help_text="For example, 5pm or 17:00",
-        max_length=10,
-        error_messages={"required": "Enter the time it is due"},
+        limit=10,
+        noun="The time",
+        error_messages={"required": "Enter the time it is due", "max_length": "Enter a time like 5pm or 17:00"},
     )
 
     def __init__(self, *args, **kwargs):
@@ -505,10 +530,11 @@ class ExtendDeadlineForm(forms.Form):
             "max_value": "Extend by at most 60 working days",
         },
     )
-    reason = forms.CharField(
+    reason = LimitedText(
         label="Why is it extended?",
         widget=forms.Textarea(attrs={"rows": 3}),
-        max_length=2000,
+        limit=limits.DEADLINE_REASON,
+        noun="The reason",
         error_messages={"required": "Enter why the deadline is extended"},
     )
 
@@ -517,22 +543,24 @@ class ExtendDeadlineForm(forms.Form):
         self.fields["working_days"].widget = forms.TextInput(attrs={"inputmode": "numeric", "spellcheck": "false"})
         self.helper = _helper(
             Field.text("working_days", label_size=Size.SMALL, field_width=3),
-            Field.textarea("reason", label_size=Size.SMALL, rows=3),
+            character_count(self, "reason", label_size=Size.SMALL, rows=3),
         )
 
 
 class ShortenDeadlineForm(forms.Form):
     due_on = GovDateField("date it is now due", label="Date", help_text="For example, 6 5 2026")
-    due_time = forms.CharField(
+    due_time = LimitedText(
         label="Time",
         help_text="For example, 5pm or 17:00",
-        max_length=10,
-        error_messages={"required": "Enter the time it is now due"},
+        limit=10,
+        noun="The time",
+        error_messages={"required": "Enter the time it is now due", "max_length": "Enter a time like 5pm or 17:00"},
     )
-    reason = forms.CharField(
+    reason = LimitedText(
         label="How does the earlier date protect the child or adult?",
         widget=forms.Textarea(attrs={"rows": 3}),
-        max_length=2000,
+        limit=limits.DEADLINE_REASON,
+        noun="The reason",
         error_messages={"required": "Enter how the earlier date protects the child or adult"},
     )
 
@@ -541,7 +569,7 @@ class ShortenDeadlineForm(forms.Form):
         self.helper = _helper(
             Field("due_on", context={"legend_size": Size.for_legend(Size.SMALL)}),
             Field.text("due_time", label_size=Size.SMALL, field_width=5),
-            Field.textarea("reason", label_size=Size.SMALL, rows=3),
+            character_count(self, "reason", label_size=Size.SMALL, rows=3),
         )
 
     def clean_due_time(self) -> datetime.time:
@@ -552,29 +580,31 @@ class ShortenDeadlineForm(forms.Form):
 
 
 class PauseDeadlineForm(forms.Form):
-    reason = forms.CharField(
+    reason = LimitedText(
         label="Why is it paused?",
         widget=forms.Textarea(attrs={"rows": 3}),
-        max_length=2000,
+        limit=limits.DEADLINE_REASON,
+        noun="The reason",
         error_messages={"required": "Enter why the deadline is paused"},
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper(Field.textarea("reason", label_size=Size.SMALL, rows=3))
+        self.helper = _helper(character_count(self, "reason", label_size=Size.SMALL, rows=3))
 
 
 class ResumeDeadlineForm(forms.Form):
-    reason = forms.CharField(
+    reason = LimitedText(
         label="Why is it restarted?",
         widget=forms.Textarea(attrs={"rows": 3}),
-        max_length=2000,
+        limit=limits.DEADLINE_REASON,
+        noun="The reason",
         error_messages={"required": "Enter why the deadline is restarted"},
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper(Field.textarea("reason", label_size=Size.SMALL, rows=3))
+        self.helper = _helper(character_count(self, "reason", label_size=Size.SMALL, rows=3))
 
 
 class DecisionForm(ResolutionForm):
@@ -596,32 +626,30 @@ class ConfirmResolutionForm(forms.Form):
 
 
 class RejectResolutionForm(forms.Form):
-    reason = forms.CharField(
+    reason = LimitedText(
         label="Why does your agency not agree?",
         help_text="The other agency will see this. The dispute goes back to discussion at the same stage.",
         widget=forms.Textarea(attrs={"rows": 5}),
-        max_length=5000,
-        error_messages={
-            "required": "Enter why your agency does not agree with the resolution",
-            "max_length": "The reason must be 5,000 characters or fewer",
-        },
+        limit=limits.REASON,
+        noun="The reason",
+        error_messages={"required": "Enter why your agency does not agree with the resolution"},
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper(Field.textarea("reason", label_size=Size.MEDIUM, rows=5))
+        self.helper = _helper(character_count(self, "reason", label_size=Size.MEDIUM, rows=5))
 
 
 class NoResponseForm(forms.Form):
-    reason = forms.CharField(
+    reason = LimitedText(
         label="Anything to add (optional)",
         help_text="For example, how the other agency was chased. Both agencies will see this.",
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        max_length=5000,
-        error_messages={"max_length": "This must be 5,000 characters or fewer"},
+        limit=limits.REASON,
+        noun="What you add",
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper(Field.textarea("reason", label_size=Size.MEDIUM, rows=4))
+        self.helper = _helper(character_count(self, "reason", label_size=Size.MEDIUM, rows=4))

@@ -10,6 +10,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from escalation.disputes.record_files import RecordNotFound, export_record
+from escalation.records.render import RecordRenderingError
 
 
 class Command(BaseCommand):
@@ -29,6 +30,8 @@ class Command(BaseCommand):
             record = export_record(reference=reference, snapshot_id=snapshot)
         except RecordNotFound as missing:
             raise CommandError(str(missing)) from missing
+        except RecordRenderingError as failed:
+            raise CommandError(f"The record of {reference} could not be produced: {failed}") from failed
         descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "wb") as file:
             file.write(record.pdf)

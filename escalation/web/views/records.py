@@ -11,6 +11,9 @@ from django.views.decorators.http import require_GET
 
 from escalation.disputes.record_files import RecordNotFound, RecordNotReady, download_record
 from escalation.disputes.selectors import get_dispute_for
+from escalation.records.render import TOO_LONG, RecordRenderingError, RecordTooLong
+
+COULD_NOT_DRAW = "The record of {reference} could not be produced just now. Try again later."
 
 #: ASCII digits only (str.isdigit() accepts other scripts' digits), short enough for a database id.
 SNAPSHOT_ID = re.compile(r"[0-9]{1,18}")
@@ -28,6 +31,12 @@ def download(request: HttpRequest, reference: str) -> HttpResponse:
         record = download_record(dispute=dispute, user=request.user, snapshot_id=int(snapshot) if snapshot else None)
     except RecordNotReady as not_ready:
         messages.info(request, str(not_ready))
+        return redirect("dispute", reference=dispute.reference)
+    except RecordTooLong:
+        messages.error(request, TOO_LONG.format(reference=dispute.reference))
+        return redirect("dispute", reference=dispute.reference)
+    except RecordRenderingError:
+        messages.error(request, COULD_NOT_DRAW.format(reference=dispute.reference))
         return redirect("dispute", reference=dispute.reference)
     except RecordNotFound as missing:
         raise Http404("No such record") from missing

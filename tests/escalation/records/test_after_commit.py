@@ -43,13 +43,13 @@ def approve(world, dispute, now=APPROVED_AT):
 def drawn(monkeypatch):
     """Every PDF drawn, with WeasyPrint still doing the drawing."""
     calls: list[str] = []
-    original = render.html_to_pdf
+    original = render.pdf_within_time_limit
 
-    def spy(html):
+    def spy(html, **kwargs):
         calls.append(html)
-        return original(html)
+        return original(html, **kwargs)
 
-    monkeypatch.setattr(render, "html_to_pdf", spy)
+    monkeypatch.setattr(render, "pdf_within_time_limit", spy)
     return calls
 
 
@@ -91,11 +91,11 @@ def test_the_approval_draws_nothing_and_the_record_is_drawn_once_it_commits(
     snapshot.refresh_from_db()
     assert snapshot.status == RecordSnapshot.Status.READY
     text = pdf_text(bytes(snapshot.pdf))
-    assert "Produced 3 March 2026, 11:00 GMT" in text
+    assert "Produced 3 March 2026 at 11am (UK time)" in text
     assert "Status when produced In discussion, stage 2" in text
     told = Notification.objects.get(dispute=proposed, event="record_required")
     assert told.recipient == bcssp.business_manager and "is ready to read" in told.headline
-    assert f"?snapshot={snapshot.pk}" in told.message
+    assert "Written records" in told.message and "http" not in told.message, "the inbox links to the records"
     assert audit_actions(proposed) == ["record.required", "record.produced"]
 
 
@@ -104,13 +104,13 @@ def test_the_record_is_drawn_outside_any_transaction(transactional_db, monkeypat
     dispute = world.raise_dispute(now=london(2026, 3, 2, 10))
     propose(world, dispute)
     inside: list[bool] = []
-    original = render.html_to_pdf
+    original = render.pdf_within_time_limit
 
-    def spy(html):
+    def spy(html, **kwargs):
         inside.append(connection.in_atomic_block)
-        return original(html)
+        return original(html, **kwargs)
 
-    monkeypatch.setattr(render, "html_to_pdf", spy)
+    monkeypatch.setattr(render, "pdf_within_time_limit", spy)
     approve(world, dispute)
     assert inside == [False], "no transaction, so no lock on the dispute, while WeasyPrint draws"
     assert RecordSnapshot.objects.get(dispute=dispute).status == RecordSnapshot.Status.READY
@@ -173,7 +173,7 @@ def test_a_record_that_cannot_be_drawn_is_marked_failed_and_its_recipients_told(
     told = Notification.objects.get(dispute=proposed, event="record_required")
     assert told.recipient == bcssp.business_manager
     assert "could not be saved" in told.headline
-    assert reverse("dispute-record-pdf", args=[proposed.reference]) in told.message and "?snapshot" not in told.message
+    assert "download the record as it stands now" in told.message and "http" not in told.message
     assert audit_actions(proposed) == ["record.required", "record.failed"]
     failed = AuditEvent.objects.get(dispute_id_value=proposed.pk, action="record.failed")
     assert failed.object_id == str(snapshot.pk)
@@ -219,7 +219,7 @@ def test_the_catch_up_draws_a_snapshot_left_pending(bcssp, proposed, drawn):
     assert requirements.render_pending_records(now=later) == {"ready": 1, "failed": 0}
     snapshot.refresh_from_db()
     assert snapshot.status == RecordSnapshot.Status.READY and bytes(snapshot.pdf).startswith(b"%PDF")
-    assert "Produced 3 March 2026, 11:00 GMT" in pdf_text(bytes(snapshot.pdf))
+    assert "Produced 3 March 2026 at 11am (UK time)" in pdf_text(bytes(snapshot.pdf))
     told = Notification.objects.get(dispute=proposed, event="record_required")
     assert told.created_at == later
 

@@ -197,7 +197,8 @@ def test_hostile_text_is_printed_as_text_and_fetches_nothing(db, slug, listener,
     assert "<b>Bold</b>" not in html and "&lt;b&gt;Bold&lt;/b&gt;" in html
 
     fetched.clear()
-    pdf = render_pdf(dispute, now=london(2026, 3, 4, 9))
+    # Drawn in this process (render_pdf draws in a child process, where the spy on the fetcher cannot see).
+    pdf = html_to_pdf(render_html(dispute, form=dispute.policy_version.record_form, now=london(2026, 3, 4, 9)))
     assert fetched == [f"{BASE_URL}records/print.css"], "the stylesheet is the only thing a record loads"
     assert CountingHandler.requests == []
     assert embedded_files(pdf) == {"attachments": {}, "tree": False, "file_annotations": False}
