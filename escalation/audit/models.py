@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Now
 
 from agencies.models import Partnership
 
@@ -24,6 +25,10 @@ class AuditEvent(models.Model):
     after = models.JSONField(null=True, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
+    # When the database wrote the row, by its own clock. `at` is the moment the app says (a sweep run as at a
+    # given time passes its own); on PostgreSQL a trigger overwrites whatever an INSERT gives here, so a row
+    # written later with an old `at` always shows when it was really written.
+    recorded_at = models.DateTimeField(db_default=Now(), editable=False)
 
     class Meta:
         ordering = ["-at", "-id"]
