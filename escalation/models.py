@@ -5,7 +5,9 @@ Import models from their own capability (`escalation.disputes.models`, ...), not
 
 from escalation.access.models import DisputeAccess
 from escalation.audit.models import AuditEvent
+from escalation.deadlines.heartbeat import JobHeartbeat
 from escalation.deadlines.models import Deadline
+from escalation.disputes.drafts import RaiseDraft
 from escalation.disputes.models import (
     Dispute,
     Outcome,
@@ -17,18 +19,21 @@ from escalation.disputes.models import (
     WaitingOn,
 )
 from escalation.notifications.models import Notification
-from escalation.records.models import RecordSnapshot
+from escalation.records.models import RecordSnapshot, RenderedRecord
 
 __all__ = [
     "AuditEvent",
     "Deadline",
     "Dispute",
     "DisputeAccess",
+    "JobHeartbeat",
     "Notification",
     "Outcome",
     "Participant",
+    "RaiseDraft",
     "RecordEntry",
     "RecordSnapshot",
+    "RenderedRecord",
     "ReferenceCounter",
     "StageVisit",
     "Subject",

@@ -1,15 +1,18 @@
 """Tiny Celery tasks: each reads the clock, calls one service function and returns what it did.
 
-Beat schedules the sweep, the delivery run and the records catch-up (escalation/settings/deadlines.py);
+Beat schedules the sweep, the delivery run, the records catch-up, the daily retention run and the hourly
+clearing of expired sessions and stale raise drafts (escalation/settings/deadlines.py);
 services queue `deliver_notification` after commit for e-mails that should go at once, and
 `render_record_snapshot` for each written record a policy asked for.
 """
 
 from celery import shared_task
 from django.conf import settings
+from django.core.management import call_command
 from django.utils import timezone
 
-from escalation.deadlines.sweep import sweep
+from escalation.deadlines.heartbeat import sweep_with_heartbeat
+from escalation.disputes.drafts import clear_stale_drafts
 from escalation.notifications import delivery
 from escalation.privacy.retention import apply_retention
 from escalation.records import requirements
@@ -17,7 +20,7 @@ from escalation.records import requirements
 
 @shared_task(name="escalation.sweep_deadlines")
 def sweep_deadlines() -> dict[str, int]:
-    return sweep(now=timezone.now()).as_dict()
+    return sweep_with_heartbeat(now=timezone.now()).as_dict()
 
 
 @shared_task(name="escalation.deliver_due")
@@ -33,6 +36,15 @@ def apply_retention_daily() -> dict[str, int]:
         "removed": sum(len(run.removals) - len(run.failed) for run in runs),
         "failed": sum(len(run.failed) for run in runs),
     }
+
+
+@shared_task(name="escalation.clear_sessions")
+def clear_sessions() -> str:
+    """Delete expired sessions (hourly, Django's `clearsessions`), and the answers of disputes being raised
+    that nobody has touched for a day (escalation.disputes.drafts)."""
+    call_command("clearsessions")
+    clear_stale_drafts(now=timezone.now())
+    return "cleared"
 
 
 @shared_task(bind=True, name="escalation.deliver_notification", max_retries=None)

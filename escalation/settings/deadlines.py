@@ -8,6 +8,8 @@ minute, e-mails are outbox rows, written records owed are pending snapshots, and
 
 import os
 
+from celery.schedules import crontab
+
 REDIS_URL = os.environ.get("REDIS_URL", "")
 
 #: How often the deadline sweep and the e-mail delivery run (seconds). Tests shorten them.
@@ -57,23 +59,32 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "inte
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
+# The schedule lives in the database (django-celery-beat, shown in the admin as "Periodic tasks"), so a beat
+# restart keeps each task's last run: a daily run that fell due while beat was down runs when it comes back.
+# Beat writes the entries below into it at start; escalation/beat.py says why it is not the stock scheduler.
+CELERY_BEAT_SCHEDULER = "escalation.beat:DatabaseScheduler"
+# Write each task's last run to the database as soon as it is sent, so a beat killed straight afterwards
+# neither loses nor repeats it.
+CELERY_BEAT_SYNC_EVERY = 1
+#: The daily retention run, at a fixed time in UTC (an hour when nobody is working).
+RETENTION_HOUR_UTC = int(os.environ.get("RETENTION_HOUR_UTC", "2"))
+RETENTION_MINUTE_UTC = int(os.environ.get("RETENTION_MINUTE_UTC", "30"))
+
+
+def _every(seconds: float) -> dict:
+    # The database holds whole seconds. A run left waiting behind a backlog is useless once the next one is due.
+    return {"schedule": max(round(seconds), 1), "options": {"expire_seconds": int(max(5 * seconds, 10))}}
+
+
 CELERY_BEAT_SCHEDULE = {
-    "sweep-deadlines": {
-        "task": "escalation.sweep_deadlines",
-        "schedule": DEADLINE_SWEEP_SECONDS,
-        # A sweep left waiting behind a backlog is useless once the next one is due.
-        "options": {"expires": max(5 * DEADLINE_SWEEP_SECONDS, 10)},
+    "sweep-deadlines": {"task": "escalation.sweep_deadlines", **_every(DEADLINE_SWEEP_SECONDS)},
+    "deliver-notifications": {"task": "escalation.deliver_due", **_every(NOTIFICATION_DELIVERY_SECONDS)},
+    "render-pending-records": {"task": "escalation.render_pending_records", **_every(RECORD_CATCH_UP_SECONDS)},
+    # Once a day at a fixed time: removal needs no particular hour, only that it is never skipped.
+    "apply-retention": {
+        "task": "escalation.apply_retention",
+        "schedule": crontab(minute=RETENTION_MINUTE_UTC, hour=RETENTION_HOUR_UTC),
     },
-    "deliver-notifications": {
-        "task": "escalation.deliver_due",
-        "schedule": NOTIFICATION_DELIVERY_SECONDS,
-        "options": {"expires": max(5 * NOTIFICATION_DELIVERY_SECONDS, 10)},
-    },
-    "render-pending-records": {
-        "task": "escalation.render_pending_records",
-        "schedule": RECORD_CATCH_UP_SECONDS,
-        "options": {"expires": max(5 * RECORD_CATCH_UP_SECONDS, 10)},
-    },
-    # Once a day, in UTC like every schedule here: removal needs no particular hour.
-    "apply-retention": {"task": "escalation.apply_retention", "schedule": 24 * 60 * 60},
+    # Every hour: expired sessions go, and with them any abandoned draft of a dispute they held.
+    "clear-sessions": {"task": "escalation.clear_sessions", "schedule": crontab(minute=15)},
 }

@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand
 from django.db import DatabaseError, connections
 from django.utils import timezone
 
-from escalation.deadlines.sweep import sweep
+from escalation.deadlines.heartbeat import sweep_with_heartbeat
 from escalation.notifications.delivery import deliver_due
 from escalation.records.requirements import render_pending_records
 
@@ -40,7 +40,7 @@ class EmbeddedEnforcer(threading.Thread):
 
     def run_once(self) -> dict:
         try:
-            swept = sweep(now=timezone.now()).as_dict()
+            swept = sweep_with_heartbeat(now=timezone.now()).as_dict()
             drawn = render_pending_records(now=timezone.now())
             sent = deliver_due(now=timezone.now())
         except Exception:  # noqa: BLE001 - the loop must outlive one bad minute (e.g. SQLite busy)
@@ -70,18 +70,27 @@ def startup_lines(redis_url: str, interval: float) -> list[str]:
 
 
 def demo_login_lines() -> list[str]:
+    """The demo sign-ins, each once, under its partnership and role (`make run` prints them here only)."""
     try:
-        from escalation.demo import demo_logins
+        from escalation import demo
     except ImportError:
         return []
     try:
-        logins = demo_logins()
+        rows = demo.demo_sign_ins()
     except DatabaseError:  # not migrated yet
         return []
-    if not logins:
+    if not rows:
         return []
-    lines = ["Demo sign-ins (username / password / who):"]
-    lines += [f"  {username:<16} {password:<22} {who}" for username, password, who in logins]
+    lines = [f"Demo sign-ins (the password of each is {demo.DEMO_PASSWORD}):"]
+    partnership = group = None
+    for row in rows:
+        if row.partnership != partnership:
+            partnership, group = row.partnership, None
+            lines.append(f"  {row.partnership} ({row.prefix})")
+        if row.group != group:
+            group = row.group
+            lines.append(f"    {row.group}")
+        lines.append(f"      {row.username:<16} {row.name}, {row.designation}")
     return lines
 
 
@@ -105,6 +114,8 @@ class Command(BaseCommand):
             for line in [*startup_lines(settings.REDIS_URL, interval), *demo_login_lines()]:
                 self.stdout.write(line)
             if not settings.REDIS_URL:
+                # Before runserver loads the WSGI application, which refuses to start when nothing sweeps.
+                settings.DEADLINES_SWEPT_IN_PROCESS = True
                 EmbeddedEnforcer(interval).start()
         call_command("runserver", f"{options['host']}:{options['port']}", use_reloader=reloading)
 
