@@ -42,6 +42,12 @@ def _require_partnership_admin(user, partnership: Partnership) -> None:
         raise ActionRefused("Only an admin of this partnership can say who holds its offices.")
 
 
+def _refuse_own_holding(changed_by, *users) -> None:
+    """Nobody (but a superuser) says which offices they hold themselves: an office can open disputes."""
+    if not changed_by.is_superuser and any(user is not None and user.pk == changed_by.pk for user in users):
+        raise ActionRefused("You cannot change your own offices: ask another admin of your partnership.")
+
+
 def _holding(holder: OfficeHolder) -> dict:
     return {
         "office": holder.office,
@@ -76,6 +82,7 @@ def add_office_holder(
 ) -> OfficeHolder:
     """Say that `user` holds `office` in `partnership` from `since`."""
     _require_partnership_admin(added_by, partnership)
+    _refuse_own_holding(added_by, user)
     _refuse_unknown_office(office)
     holder = OfficeHolder(partnership=partnership, office=office, user=user, since=since, note=note)
     _refuse_second_holding(holder)
@@ -102,6 +109,7 @@ def change_office_holder(
     """Change who holds an office, which office, since when or the note; the holding stays in its partnership."""
     stored = OfficeHolder.objects.select_related("partnership", "user").get(pk=holder.pk)
     _require_partnership_admin(changed_by, stored.partnership)
+    _refuse_own_holding(changed_by, stored.user, user)
     _refuse_unknown_office(office)
     before = _holding(stored)
     stored.office, stored.user, stored.since, stored.note = office, user, since, note
@@ -127,6 +135,7 @@ def remove_office_holder(*, holder: OfficeHolder, removed_by, now: datetime.date
     """End a holding. Access already given to a dispute stays: it was given for what they were sent."""
     stored = OfficeHolder.objects.select_related("partnership", "user").get(pk=holder.pk)
     _require_partnership_admin(removed_by, stored.partnership)
+    _refuse_own_holding(removed_by, stored.user)
     before = _holding(stored)
     audit.record(
         removed_by,

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from agencies.models import Agency, ClosureDay, Membership, OfficeHolder, Partnership, Role
 from escalation.access.services import add_office_holder, change_office_holder, remove_office_holder
+from escalation.accounts.roles import grant_role, remove_role
 from escalation.disputes.deadline_changes import (
     CALENDAR_SETTINGS,
     add_closure_day,
@@ -234,29 +235,59 @@ class AgencyAdmin(PartnershipScopedAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(PartnershipScopedAdmin):
+    """Who holds which role. Partnership admins read it here and change roles on the People pages, where every
+    grant and removal goes through `escalation.accounts.roles` (audited; nobody changes their own; business
+    manager and chair wait for the chair's approval). Superusers may add and remove roles here, through the
+    same services."""
+
     partnership_lookup = "agency__partnership_id"
     list_display = ["user", "role", "agency", "designation"]
     list_filter = ["role", ("agency", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["user__username", "user__first_name", "user__last_name", "agency__name"]
     list_select_related = ["user", "agency"]
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def get_readonly_fields(self, request, obj=None):
+        # A different role, agency or person is a removal and a grant, each through the services.
+        return ["user", "agency", "role"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        granted = grant_role(
+            user=obj.user,
+            agency=obj.agency,
+            role=obj.role,
+            designation=obj.designation,
+            granted_by=request.user,
+            now=timezone.now(),
+        )
+        obj.pk = granted.pk
+        if obj.phone:
+            Membership.objects.filter(pk=obj.pk).update(phone=obj.phone)
+
+    def delete_model(self, request, obj):
+        remove_role(membership=obj, removed_by=request.user, now=timezone.now())
+
+    def delete_queryset(self, request, queryset):
+        now = timezone.now()
+        for membership in queryset:
+            remove_role(membership=membership, removed_by=request.user, now=now)
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "agency":
             kwargs["queryset"] = self.scoped_agencies(request)
-        elif db_field.name == "user" and not request.user.is_superuser:
-            from django.contrib.auth import get_user_model
-
-            # People already in the admin's partnerships, and new accounts not yet in any partnership.
-            kwargs["queryset"] = (
-                get_user_model()
-                .objects.filter(
-                    Q(memberships__agency__partnership__in=admin_partnership_ids(request))
-                    | Q(memberships__isnull=True),
-                    is_superuser=False,
-                )
-                .distinct()
-                .order_by("username")
-            )
+        elif db_field.name == "user":
+            kwargs["queryset"] = user_choices(request)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
@@ -295,12 +326,14 @@ class ClosureDayAdmin(PartnershipScopedAdmin):
 
 def user_choices(request: HttpRequest) -> QuerySet:
     """The accounts a partnership admin may name: people already in their partnerships (as a member or an office
-    holder) and new accounts in no partnership yet. Superusers may name anyone."""
+    holder) and new accounts in no partnership yet, never themselves. Superusers may name anyone."""
     from django.contrib.auth import get_user_model
 
     users = get_user_model().objects.all()
     if request.user.is_superuser:
         return users.order_by("username")
+    # Nobody names themselves: their own roles and offices are someone else's to change.
+    users = users.exclude(pk=request.user.pk)
     mine = admin_partnership_ids(request)
     return (
         users.filter(

@@ -117,17 +117,18 @@ def test_an_agency_cannot_be_added_to_another_partnership(admin_client, worlds):
     assert Agency.objects.get(name="New Nursery").partnership == home.partnership
 
 
-def test_a_membership_only_joins_their_agencies_and_people(admin_client, worlds):
-    home, away = worlds
+def test_memberships_are_read_here_and_changed_on_the_people_pages(admin_client, worlds):
+    """Roles change through the audited service on the People pages (issue 12, F1), never in the admin."""
+    home, _ = worlds
     url = admin_url("agencies_membership_add")
     newcomer = UserFactory(username="newcomer")
-    response = admin_client.post(url, {"user": away.teacher.pk, "agency": home.school.pk, "role": Role.PRACTITIONER})
-    assert "Select a valid choice" in response.content.decode(), "a person of another partnership is not offered"
-    response = admin_client.post(url, {"user": newcomer.pk, "agency": away.school.pk, "role": Role.PRACTITIONER})
-    assert "Select a valid choice" in response.content.decode()
     response = admin_client.post(url, {"user": newcomer.pk, "agency": home.school.pk, "role": Role.PRACTITIONER})
-    assert response.status_code == 302
-    assert Membership.objects.filter(user=newcomer, agency=home.school).exists()
+    assert response.status_code == 403
+    assert not Membership.objects.filter(user=newcomer).exists()
+    membership = Membership.objects.get(user=home.teacher)
+    assert admin_client.get(admin_url("agencies_membership_change", membership.pk)).status_code == 200
+    admin_client.post(admin_url("agencies_membership_delete", membership.pk), {"post": "yes"})
+    assert Membership.objects.filter(pk=membership.pk).exists()
 
 
 def test_they_can_edit_their_partnership_but_not_its_reference_prefix(admin_client, worlds):
