@@ -1,10 +1,14 @@
 """The django-axes lockout check, for sign-ins that come through a web request."""
 
 from axes.backends import AxesStandaloneBackend
+from axes.exceptions import AxesBackendPermissionDenied
+
+from escalation.accounts.lockout import address_is_locked
 
 
 class LockoutBackend(AxesStandaloneBackend):
-    """Refuses a locked-out username; authentication outside a request is left alone.
+    """Refuses a locked-out username, or any sign-in from a locked-out address (escalation.accounts.lockout);
+    authentication outside a request is left alone.
 
     Every sign-in page (ours and the admin's) passes the request, so the lockout applies to all of
     them; code that authenticates without one (the test client's `login`, a shell) is not a web
@@ -14,6 +18,10 @@ class LockoutBackend(AxesStandaloneBackend):
     def authenticate(self, request, username=None, password=None, **kwargs):
         if request is None:
             return None
+        if address_is_locked(request):
+            # As axes does for a locked username: its middleware answers with the lockout page.
+            request.axes_locked_out = True
+            raise AxesBackendPermissionDenied("too many failed sign-ins from this address")
         return super().authenticate(request, username=username, password=password, **kwargs)
 
 

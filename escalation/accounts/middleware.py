@@ -8,13 +8,22 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest
 from django.shortcuts import redirect
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 
 from escalation.accounts.sessions import session_is_current
 from escalation.accounts.two_factor import needs_two_factor
+from escalation.audit.security_log import TWO_FACTOR_REQUIRED, mark_refused
 
 #: Pages a person who still has to pass 2FA may open.
-OPEN_URL_NAMES = ("login", "logout", "logout-everywhere", "two-factor-setup", "two-factor-verify")
+OPEN_URL_NAMES = (
+    "login",
+    "logout",
+    "logout-everywhere",
+    "two-factor-setup",
+    "two-factor-verify",
+    "two-factor-send-link",
+    "two-factor-backup-code",
+)
 
 
 class SessionTokenMiddleware:
@@ -30,6 +39,14 @@ class SessionTokenMiddleware:
             messages.info(request, "You have been signed out. Sign in again to continue.")
             return redirect_to_login(request.get_full_path())
         return self.get_response(request)
+
+
+def _is_open_link(path: str) -> bool:
+    """The e-mailed two-factor link, whose address carries its token, so it is not among the fixed open paths."""
+    try:
+        return resolve(path).url_name == "two-factor-link"
+    except Resolver404:
+        return False
 
 
 class TwoFactorRequiredMiddleware:
@@ -59,6 +76,7 @@ class TwoFactorRequiredMiddleware:
             user.is_authenticated
             and not user.is_verified()
             and request.path_info not in self.open_paths()
+            and not _is_open_link(request.path_info)
             and not request.path_info.startswith(settings.STATIC_URL)
         ):
             required = needs_two_factor(user)
@@ -67,5 +85,6 @@ class TwoFactorRequiredMiddleware:
                 url = reverse(target)
                 if request.method == "GET":
                     url = f"{url}?{urlencode({'next': request.get_full_path()})}"
+                mark_refused(request, TWO_FACTOR_REQUIRED)
                 return redirect(url)
         return self.get_response(request)

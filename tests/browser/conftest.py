@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.core import mail
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Browser, Download, Page, sync_playwright
@@ -112,8 +113,10 @@ class Journey:
         self.script_errors: list[str] = []
         self._contexts = []
 
-    def person(self, label: str, user, *, keyboard: bool = False) -> "Person":
-        context = self.browser.new_context(base_url=self.base_url, viewport=VIEWPORT, accept_downloads=True)
+    def person(self, label: str, user, *, keyboard: bool = False, width: int | None = None) -> "Person":
+        """Someone in their own browser; `width` (CSS pixels) for a phone's narrow screen, 320 at the narrowest."""
+        viewport = {"width": width, "height": 640} if width else VIEWPORT
+        context = self.browser.new_context(base_url=self.base_url, viewport=viewport, accept_downloads=True)
         context.set_default_timeout(15_000)
         self._contexts.append(context)
         return Person(self, label, user, context.new_page(), keyboard=keyboard)
@@ -344,7 +347,14 @@ class Person:
         self.check("home")
 
     def _set_up_two_factor(self) -> None:
-        """Sets up an authenticator app the way a person would: types the set-up key the page shows."""
+        """Sets up an authenticator app the way a person would: asks for the e-mailed link and opens it, types
+        the set-up key the page shows, then notes the backup codes."""
+        self.check("two-factor-send-link")
+        self.press("Send me the link", None)
+        message = [m for m in mail.outbox if self.user.email in m.to][-1]
+        link = re.search(r"https?://[^/\s]+(/account/two-factor/link/[^/\s]+/)", message.body).group(1)
+        self.open(link, "two-factor-link")
+        self.press("Continue", None)
         self.check("two-factor-set-up")
         self.open_details("I cannot scan the QR code")
         shown = self.page.locator(".govuk-details__text code").inner_text()
@@ -352,6 +362,8 @@ class Person:
         code = totp(base64.b32decode(key + "=" * (-len(key) % 8)), step=30, t0=0, digits=6)
         self.type_into("code", f"{code:06d}")
         self.press("Turn on two-factor authentication", None)
+        self.check("two-factor-backup-codes")
+        self.follow("I have saved my backup codes", None)
 
     def _verify_two_factor(self) -> None:
         """Enters the code the person's (already set up) authenticator app would show now."""

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
+from escalation.accounts.forms import WRONG_SIGN_IN
 from tests.conftest import london
 from tests.security.conftest import PASSWORD
 
@@ -22,7 +23,7 @@ def fail(client: Client, username: str, times: int, **extra) -> None:
     for _ in range(times):
         response = sign_in(client, username, "not the password", **extra)
         assert response.status_code == 200
-        assert "Please enter a correct username and password" in response.content.decode()
+        assert WRONG_SIGN_IN in response.content.decode()
 
 
 def lock(client: Client, username: str) -> None:
@@ -51,7 +52,7 @@ def test_too_many_failures_lock_the_account_with_a_clear_message_on_the_sign_in_
     response = sign_in(client, bcssp.teacher.username, PASSWORD)
     page = response.content.decode()
     assert response.status_code == 429
-    assert '<h1 class="govuk-heading-l">Sign in</h1>' in page
+    assert '<h1 class="govuk-heading-l">Sign in to Safeguarding escalations</h1>' in page
     assert "govuk-error-summary" in page
     assert "Your account is locked for 15 minutes" in page
     assert "Error: Sign in" in page  # the page title says there is an error
@@ -163,4 +164,49 @@ def test_the_lockout_message_never_says_whose_password_was_wrong(bcssp, clock):
     client = Client()
     page = sign_in(client, bcssp.teacher.username, "not the password").content.decode()
     assert bcssp.teacher.username not in page.split('name="username"')[0]
-    assert "Please enter a correct username and password" in page
+    assert WRONG_SIGN_IN in page
+
+
+# Issue 12, item 4: an address alone is locked only at a much higher count.
+
+
+def test_the_address_limit_is_far_above_the_username_limit():
+    assert settings.SIGN_IN_ADDRESS_FAILURE_LIMIT >= 20 * settings.AXES_FAILURE_LIMIT
+
+
+def spray(count: int, address: str = "192.0.2.50") -> None:
+    """`count` failed sign-ins from one address, each with a different invented username."""
+    client = Client(REMOTE_ADDR=address)
+    for number in range(count):
+        assert sign_in(client, f"sprayed-{number}", "Winter2026!").status_code == 200
+
+
+def test_many_failures_from_one_address_lock_that_address_whatever_the_usernames(bcssp, clock, settings):
+    settings.SIGN_IN_ADDRESS_FAILURE_LIMIT = 12
+    spray(12)
+    response = sign_in(Client(REMOTE_ADDR="192.0.2.50"), bcssp.teacher.username, PASSWORD)
+    page = response.content.decode()
+    assert response.status_code == 429
+    assert "_auth_user_id" not in Client().session
+    assert "Sign-in from your network is paused for 15 minutes" in page
+    assert "Your account is locked" not in page, "never a word about whose password was wrong"
+    assert WRONG_SIGN_IN not in page
+
+
+def test_below_the_address_limit_colleagues_behind_it_still_sign_in(bcssp, clock, settings):
+    settings.SIGN_IN_ADDRESS_FAILURE_LIMIT = 12
+    spray(11)
+    assert sign_in(Client(REMOTE_ADDR="192.0.2.50"), bcssp.teacher.username, PASSWORD).status_code == 302
+
+
+def test_a_locked_address_does_not_lock_anyone_elsewhere(bcssp, clock, settings):
+    settings.SIGN_IN_ADDRESS_FAILURE_LIMIT = 12
+    spray(12)
+    assert sign_in(Client(REMOTE_ADDR="198.51.100.9"), bcssp.teacher.username, PASSWORD).status_code == 302
+
+
+def test_the_address_lock_ends_after_the_cool_off(bcssp, clock, settings):
+    settings.SIGN_IN_ADDRESS_FAILURE_LIMIT = 12
+    spray(12)
+    clock.shift(settings.AXES_COOLOFF_TIME + datetime.timedelta(seconds=1))
+    assert sign_in(Client(REMOTE_ADDR="192.0.2.50"), bcssp.teacher.username, PASSWORD).status_code == 302

@@ -13,7 +13,7 @@ from escalation.audit.models import AuditEvent
 from tests.auth_helpers import login
 from tests.conftest import london
 from tests.factories import UserFactory
-from tests.security.conftest import PASSWORD, totp_code, wrong_code
+from tests.security.conftest import PASSWORD, enrol_by_email, totp_code, wrong_code
 
 REQUIRED = ["business_manager", "chair", "admin"]
 OFFERED = ["teacher", "head", "social_worker", "outsider"]
@@ -64,12 +64,17 @@ def test_django_admin_staff_must_use_2fa_too(db):
 
 
 @pytest.mark.parametrize("persona", REQUIRED)
-def test_setting_up_with_a_code_from_the_key_then_verifying_at_the_next_sign_in(bcssp, persona, clock):
+def test_setting_up_with_a_code_from_the_key_then_verifying_at_the_next_sign_in(
+    bcssp, persona, clock, django_capture_on_commit_callbacks
+):
     user = getattr(bcssp, persona)
     client = Client()
     response = client.post(reverse("login"), {"username": user.username, "password": PASSWORD})
     assert response["Location"] == setup_url(reverse("home"))
     page = client.get(response["Location"]).content.decode()
+    assert "data:image/svg+xml" not in page, "the password alone never shows the set-up key"
+    enrol_by_email(client, user, django_capture_on_commit_callbacks)
+    page = client.get(setup_url(reverse("home"))).content.decode()
     assert 'src="data:image/svg+xml;base64,' in page
     device = TOTPDevice.objects.get(user=user, confirmed=False)
 
@@ -83,7 +88,7 @@ def test_setting_up_with_a_code_from_the_key_then_verifying_at_the_next_sign_in(
     clock.shift(datetime.timedelta(seconds=5))  # past the throttle a wrong code starts
     response = client.post(reverse("two-factor-setup"), {"code": totp_code(device), "next": "/register/"})
     assert response.status_code == 302
-    assert response["Location"] == "/register/"
+    assert response["Location"] == f"{reverse('two-factor-backup-codes')}?{urlencode({'next': '/register/'})}"
     device.refresh_from_db()
     assert device.confirmed
     assert AuditEvent.objects.filter(actor=user, action="account.two_factor_enabled").count() == 1
@@ -134,9 +139,10 @@ def test_repeated_wrong_codes_are_slowed_down(bcssp, clock):
 
 
 @pytest.mark.parametrize("code", ["", "12345", "1234567", "abcdef", "12 34 5x", "١٢٣٤٥٦"])
-def test_a_malformed_code_gets_a_clear_message(bcssp, code):
+def test_a_malformed_code_gets_a_clear_message(bcssp, code, django_capture_on_commit_callbacks):
     client = Client()
     client.force_login(bcssp.business_manager)
+    enrol_by_email(client, bcssp.business_manager, django_capture_on_commit_callbacks)
     response = client.post(reverse("two-factor-setup"), {"code": code})
     assert response.status_code == 200
     assert "Enter the 6-digit code from your authenticator app" in response.content.decode()
@@ -155,10 +161,11 @@ def test_someone_with_a_password_only_cannot_replace_the_app(bcssp, clock):
     assert TOTPDevice.objects.filter(user=user).count() == 1
 
 
-def test_someone_who_chose_2fa_must_use_it(bcssp, clock):
+def test_someone_who_chose_2fa_must_use_it(bcssp, clock, django_capture_on_commit_callbacks):
     user = bcssp.teacher
     client = Client()
     client.force_login(user)
+    enrol_by_email(client, user, django_capture_on_commit_callbacks)
     client.get(reverse("two-factor-setup"))
     device = TOTPDevice.objects.get(user=user)
     assert client.post(reverse("two-factor-setup"), {"code": totp_code(device)}).status_code == 302

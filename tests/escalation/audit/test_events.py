@@ -42,7 +42,13 @@ def test_every_type_has_a_label_and_a_documented_payload():
 def test_the_timeline_and_who_looked_lists_come_from_the_declarations():
     assert AuditEventType.ESCALATION_PROPOSED in TIMELINE_EVENTS
     assert AuditEventType.DISPUTE_VIEWED not in TIMELINE_EVENTS
-    assert set(WHO_LOOKED_EVENTS) == {AuditEventType.DISPUTE_VIEWED, AuditEventType.RECORD_DOWNLOADED}
+    assert set(WHO_LOOKED_EVENTS) == {
+        AuditEventType.DISPUTE_VIEWED,
+        AuditEventType.RECORD_DOWNLOADED,
+        AuditEventType.DISPUTE_ACTION_FORM_VIEWED,
+        AuditEventType.DISPUTE_DEADLINE_VIEWED,
+        AuditEventType.DISPUTE_LISTED_FOR_APPROVAL,
+    }
     assert label_for("dispute.viewed") == "Viewed the dispute"
     assert label_for("something.from_long_ago") == "something.from_long_ago", "an old stored name shows as stored"
 

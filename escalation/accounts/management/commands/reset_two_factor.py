@@ -1,5 +1,6 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from escalation.accounts.sessions import end_sessions_of
@@ -21,6 +22,7 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"no user {username!r}")
         removed, _ = TOTPDevice.objects.filter(user=user).delete()
+        StaticDevice.objects.filter(user=user).delete()  # their backup codes go with the app
         end_sessions_of(user)
         audit.record(
             None, AuditEventType.ACCOUNT_TWO_FACTOR_RESET, obj=user, after={"username": username, "devices": removed}
