@@ -32,20 +32,31 @@ class Deadline(models.Model):
     breached_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     met = models.BooleanField(null=True, help_text="Set on closing: met in time, or not.")
+    guide = models.BooleanField(
+        default=False,
+        help_text="Its rule is a guide (reminded, never breached); kept on the row so the sweep's index leaves it out.",
+    )
 
     class Meta:
         ordering = ["due_at", "id"]
         indexes = [
-            # Used by the deadline sweep (escalation.sweep) to find breaches and reminders due.
+            # Used by the deadline sweep (escalation.deadlines.sweep) to find breaches and reminders due. A guide past
+            # its due moment is never breached, so it is left out: with nothing due, each is one probe.
             models.Index(
                 fields=["due_at"],
                 name="deadline_breach_due",
-                condition=Q(closed_at__isnull=True, breached_at__isnull=True, paused_at__isnull=True),
+                condition=Q(closed_at__isnull=True, breached_at__isnull=True, paused_at__isnull=True, guide=False),
             ),
             models.Index(
                 fields=["remind_at"],
                 name="deadline_reminder_due",
                 condition=Q(closed_at__isnull=True, reminded_at__isnull=True, paused_at__isnull=True),
+            ),
+            # The register's "overdue" (escalation.disputes.register.overdue_deadline): one probe per dispute.
+            models.Index(
+                fields=["dispute"],
+                name="deadline_overdue",
+                condition=Q(closed_at__isnull=True, breached_at__isnull=False),
             ),
         ]
         constraints = [

@@ -93,8 +93,9 @@ def sync_deadlines(dispute: Dispute, now: datetime.datetime, calendar: WorkingCa
     """Open, close and recompute the dispute's deadline rows for where it stands now, as the runtime plans."""
     calendar = calendar or calendar_for(dispute.partnership)
     open_rows = list(dispute.deadlines.filter(closed_at__isnull=True).select_related("rule"))
+    rules = deadline_rules_of(dispute.policy_version)
     plan = plan_deadlines(
-        deadline_rules_of(dispute.policy_version),
+        rules,
         deadline_facts(dispute, open_rows),
         calendar,
         dispute.partnership.default_stage_working_days,
@@ -123,6 +124,7 @@ def sync_deadlines(dispute: Dispute, now: datetime.datetime, calendar: WorkingCa
                 due_at=opening.timing.due_at,
                 remind_at=opening.timing.remind_at,
                 soon_at=opening.timing.soon_at,
+                guide=any(rule.guide for rule in rules if rule.id == opening.rule_id),
             )
         )
     return result

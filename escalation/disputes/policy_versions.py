@@ -193,11 +193,11 @@ def _iso(moment: datetime.datetime | None) -> str | None:
 def _sentence(move: DeadlineMove) -> str:
     """A deadline's change in words, for the timeline and the people told (no personal data)."""
     if move.change == DeadlineChange.MOVED:
-        was = london_time(move.old_due) if move.old_due else "not set"
-        now_due = london_time(move.new_due) if move.new_due else "not set"
-        return f"'{move.label}' was due {was} and is now due {now_due}."
+        was = f"due at {london_time(move.old_due)}" if move.old_due else "not set"
+        now_due = f"due at {london_time(move.new_due)}" if move.new_due else "not set"
+        return f"'{move.label}' was {was} and is now {now_due}."
     if move.change == DeadlineChange.STARTS:
-        due = f", due {london_time(move.new_due)}" if move.new_due else " (its date is set by hand)"
+        due = f", due at {london_time(move.new_due)}" if move.new_due else " (its date is set by hand)"
         return f"'{move.label}' now applies{due}."
     return f"'{move.label}' no longer applies."
 
@@ -239,10 +239,12 @@ def apply_version_change(*, dispute: Dispute, version: PolicyVersion, by, now: d
     change, old_version = move.change, dispute.policy_version
     Deadline.objects.filter(pk__in=change.stop).update(closed_at=now, met=None)
     rows = Deadline.objects.select_for_update().filter(pk__in=change.repoint)
+    guides = {rule.id for rule in deadline_rules_of(version) if rule.guide}
     for row in rows:
         row.rule_id = change.repoint[row.pk]
         row.anchor_at = change.reanchor.get(row.pk, row.anchor_at)
-        row.save(update_fields=["rule", "anchor_at"])
+        row.guide = row.rule_id in guides
+        row.save(update_fields=["rule", "anchor_at", "guide"])
     dispute.policy_version = version
     dispute.save(update_fields=["policy_version", "updated_at"])
     open_rows = sync_deadlines(dispute, now)

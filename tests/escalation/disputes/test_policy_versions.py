@@ -93,7 +93,7 @@ def test_applying_re_pins_the_dispute_moves_its_deadlines_and_tells_the_people(b
         "bcssp-tm",
     }
     assert all("Child A" not in n.headline + n.message for n in told), "no personal data"
-    assert "is now due Wednesday 11 March 2026 at 17:00" in told.first().message
+    assert "is now due at 5pm on Wednesday 11 March 2026" in told.first().message
 
 
 def test_each_move_is_audited_on_its_dispute(bcssp):
