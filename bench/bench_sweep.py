@@ -1,16 +1,28 @@
-"""How fast is the deadline sweep over 10,000 and 100,000 due deadlines? Not a test: it prints figures.
+"""How fast is the deadline sweep, beside the per-row sweep it replaced, in the same run? Not a test: it prints figures.
 
     make bench-sweep        (runs this under scripts/with_postgres.sh, on a throw-away PostgreSQL)
 
 It makes a database of its own beside the one it is given (and drops it afterwards), fills it with
-disputes whose deadlines are due (half a reminder, half a breach), runs one sweep over them and prints
-deadlines handled per second and queries per deadline. The queries per deadline should be the same for
-every size: the sweep's cost grows with the deadlines due, not with the size of the table.
+BENCH_SWEEP_DISPUTES generated disputes (`manage.py generate_disputes`: every kind of deadline row, most of them long
+closed), and then:
+
+- times an idle sweep (nothing due) of each kind, interleaved, BENCH_SWEEP_IDLE times each: the median and 95th
+  percentile, and their ratio;
+- for each size in BENCH_SWEEP_SIZES, adds that many due deadlines (half a reminder, half a breach, each telling
+  about four people) and sweeps them with the per-row sweep (bench/per_row_sweep.py), then adds as many again and
+  sweeps them with the set-based sweep: deadlines a second, queries a deadline and the ratio;
+- sweeps one more set with two set-based sweeps at once (two threads, two connections): deadlines a second.
+
+Both sweeps take batches of BENCH_SWEEP_BATCH rows (the app's default, 200, unless given); the set-based sweep is
+also timed with batches of 1,000 (DEADLINE_SWEEP_BATCH_SIZE sets the app's). A million disputes:
+`make bench-sweep BENCH_SWEEP_DISPUTES=1000000` (the data takes a while to generate).
 """
 
 import datetime
 import os
+import statistics
 import sys
+import threading
 import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -21,7 +33,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "escalation.settings.local")
 os.environ["DEBUG"] = "0"
 os.environ["REDIS_URL"] = ""  # e-mail is not queued to a broker: this measures the sweep itself
 
-SIZES = tuple(int(size) for size in os.environ.get("BENCH_SWEEP_SIZES", "10000,100000").split(","))
+DISPUTES = int(os.environ.get("BENCH_SWEEP_DISPUTES", "100000"))
+SIZES = tuple(int(size) for size in os.environ.get("BENCH_SWEEP_SIZES", "10000").split(","))
+IDLE_RUNS = int(os.environ.get("BENCH_SWEEP_IDLE", "200"))
+SWEEP_BATCH = int(os.environ.get("BENCH_SWEEP_BATCH", "200"))
+BIG_BATCH = 1_000
 BATCH = 5_000
 BENCH_DB = "escalation_bench_sweep"
 
@@ -41,7 +57,7 @@ def recreate_database(url: str, drop_only: bool = False) -> None:
     server = psycopg2.connect(urlunsplit(urlsplit(url)._replace(path="/postgres")))
     server.autocommit = True
     with server.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}"')
+        cursor.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
         if not drop_only:
             cursor.execute(f'CREATE DATABASE "{BENCH_DB}"')
     server.close()
@@ -58,13 +74,10 @@ class QueryCounter:
 
 def build_partnership():
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
 
     from agencies.models import Agency, Membership, Partnership, Role, Sector
     from policies.models import Policy
 
-    call_command("migrate", verbosity=0)
-    call_command("load_policies", verbosity=0)
     partnership = Partnership.objects.create(
         name="Bench partnership", slug="bench", reference_prefix="BENCH", policy=Policy.objects.get(slug="bcssp")
     )
@@ -89,11 +102,15 @@ def build_partnership():
     return partnership, school, social_care, people[Role.PRACTITIONER]
 
 
-def add_due_deadlines(partnership, school, social_care, raiser, start: int, stop: int, now: datetime.datetime):
-    """Disputes `start`..`stop`-1, each with its stage-1 deadline due: even ones a breach, odd ones a reminder."""
+def add_due_deadlines(world, start: int, stop: int, now: datetime.datetime) -> None:
+    """Disputes `start`..`stop`-1, each with its stage-1 deadline due at `now`: even ones a breach, odd ones a
+    reminder (nothing of them is due before `now` minus an hour)."""
+    from django.db import connection
+
     from escalation.deadlines.models import Deadline
     from escalation.disputes.models import Dispute, Subject
 
+    partnership, school, social_care, raiser = world
     rule = partnership.policy.current_version.deadline_rules.get(name="stage-1")
     raised_at = now - datetime.timedelta(days=3)
     for low in range(start, stop, BATCH):
@@ -124,10 +141,68 @@ def add_due_deadlines(partnership, school, social_care, raiser, start: int, stop
                 stage_number=1,
                 anchor_at=raised_at,
                 due_at=now - datetime.timedelta(minutes=5) if i % 2 == 0 else now + datetime.timedelta(days=30),
-                remind_at=now - datetime.timedelta(hours=1),
+                remind_at=now - datetime.timedelta(minutes=30),
             )
             for i, dispute in zip(range(low, high), disputes, strict=True)
         )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def timed(sweeper, now: datetime.datetime, batch_size: int) -> tuple:
+    from django.db import connection
+
+    counter = QueryCounter()
+    began = time.perf_counter()
+    with connection.execute_wrapper(counter):
+        result = sweeper(now=now, batch_size=batch_size)
+    return result, time.perf_counter() - began, counter.count
+
+
+def two_at_once(now: datetime.datetime) -> tuple[int, float]:  # batches of SWEEP_BATCH
+    """Two set-based sweeps started together, each on its own connection: deadlines handled and seconds taken."""
+    from django.db import connection
+
+    from escalation.deadlines.sweep import sweep
+
+    start = threading.Barrier(2)
+    handled = [0, 0]
+
+    def run(index: int) -> None:
+        start.wait()
+        result = sweep(now=now, batch_size=SWEEP_BATCH)
+        handled[index] = result.reminded + result.breached
+        connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(handled), time.perf_counter() - began
+
+
+def idle_timings(now: datetime.datetime) -> dict[str, list[float]]:
+    """Milliseconds for a sweep with nothing due, each kind in turn."""
+    from bench.per_row_sweep import sweep_per_row
+    from escalation.deadlines.sweep import sweep
+
+    kinds = {"per-row": sweep_per_row, "set-based": sweep}
+    times: dict[str, list[float]] = {name: [] for name in kinds}
+    for run in range(IDLE_RUNS + 10):
+        for name, sweeper in kinds.items():
+            began = time.perf_counter()
+            result = sweeper(now=now, batch_size=SWEEP_BATCH)
+            took = (time.perf_counter() - began) * 1000
+            assert result.reminded + result.breached == 0, f"{name}: something was due"
+            if run >= 10:  # warm-up
+                times[name].append(took)
+    return times
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[-1]
 
 
 def main() -> None:
@@ -137,49 +212,79 @@ def main() -> None:
     import django
 
     django.setup()
+    from django.core.management import call_command
     from django.db import connection
 
+    from bench.per_row_sweep import sweep_per_row
+    from escalation.deadlines.models import Deadline
     from escalation.deadlines.sweep import sweep
 
     try:
-        partnership, school, social_care, raiser = build_partnership()
+        call_command("migrate", verbosity=0)
+        call_command("load_policies", verbosity=0)
+        now = datetime.datetime(2026, 3, 4, 17, 30, tzinfo=datetime.UTC)
+        began = time.perf_counter()
+        call_command("generate_disputes", str(DISPUTES), "--partnerships", "10", "--now", now.isoformat())
+        print(f"{DISPUTES:,} disputes generated in {time.perf_counter() - began:,.0f}s", flush=True)
+        world = build_partnership()
+        # Whatever the generated world left due is swept first, so every timing below starts from the same place.
+        sweep(now=now)
+        total = Deadline.objects.count()
+
+        idle = idle_timings(now)
+        print()
+        print(f"Idle sweep (nothing due) with {total:,} deadline rows, {IDLE_RUNS} runs each, interleaved:")
+        print(f"{'':>12} {'median ms':>10} {'p95 ms':>8}")
+        for name, values in idle.items():
+            print(f"{name:>12} {statistics.median(values):>10.2f} {p95(values):>8.2f}")
+        ratio = statistics.median(idle["per-row"]) / statistics.median(idle["set-based"])
+        print(f"  set-based idle sweep: {ratio:.1f}x faster than per-row (medians)")
+
         rows = []
         made = 0
-        now = datetime.datetime(2026, 3, 4, 17, 30, tzinfo=datetime.UTC)
+        # Every generated row due by `now` has been swept, so each set added below, due at a moment before `now`
+        # and after the set before it, is all that is due when it is swept.
+        moment = now - datetime.timedelta(days=60)
         for size in SIZES:
-            now += datetime.timedelta(days=1)
-            began = time.perf_counter()
-            add_due_deadlines(partnership, school, social_care, raiser, made, made + size, now)
-            made += size
-            with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")
-            print(f"{size:,} due deadlines ready in {time.perf_counter() - began:.1f}s", flush=True)
-            counter = QueryCounter()
-            began = time.perf_counter()
-            with connection.execute_wrapper(counter):
-                result = sweep(now=now)
-            took = time.perf_counter() - began
-            handled = result.reminded + result.breached
-            if handled != size:
-                print(f"  WARNING: {handled:,} handled, expected {size:,}")
-            rows.append((size, result, took, counter.count))
+            for name, sweeper, batch_size in (
+                ("per-row", sweep_per_row, SWEEP_BATCH),
+                ("set-based", sweep, SWEEP_BATCH),
+                (f"set-based, batches of {BIG_BATCH}", sweep, BIG_BATCH),
+            ):
+                moment += datetime.timedelta(days=1)
+                add_due_deadlines(world, made, made + size, moment)
+                made += size
+                result, took, queries = timed(sweeper, moment, batch_size)
+                handled = result.reminded + result.breached
+                if handled != size:
+                    print(f"  WARNING: {name} handled {handled:,}, expected {size:,}")
+                rows.append((size, name, result, took, queries))
+                print(f"  {name}: {size:,} due deadlines swept in {took:,.1f}s", flush=True)
         print()
-        print(f"Deadline sweep on {connection.vendor} (one sweep, one process, batches of 200):")
+        print(f"Deadline sweep on {connection.vendor}, {total:,} rows already in the table, batches of {SWEEP_BATCH}:")
         print(
-            f"{'due deadlines':>14} {'reminded':>9} {'breached':>9} {'notifications':>14} {'seconds':>8} "
+            f"{'due':>8} {'sweep':>28} {'reminded':>9} {'breached':>9} {'notifications':>14} {'seconds':>8} "
             f"{'deadlines/s':>12} {'queries/deadline':>17}"
         )
-        for size, result, took, queries in rows:
+        rates: dict[tuple[int, str], float] = {}
+        for size, name, result, took, queries in rows:
             handled = result.reminded + result.breached
+            rates[(size, name)] = handled / took
             print(
-                f"{size:>14,} {result.reminded:>9,} {result.breached:>9,} {result.notifications_queued:>14,} "
-                f"{took:>8.1f} {handled / took:>12,.0f} {queries / handled:>17.2f}"
+                f"{size:>8,} {name:>28} {result.reminded:>9,} {result.breached:>9,} "
+                f"{result.notifications_queued:>14,} {took:>8.2f} {handled / took:>12,.0f} {queries / handled:>17.3f}"
             )
-        per_deadline = {round(queries / (r.reminded + r.breached), 1) for _, r, _, queries in rows}
+        for size in SIZES:
+            for name in ("set-based", f"set-based, batches of {BIG_BATCH}"):
+                print(f"  {size:,} due: {name} {rates[(size, name)] / rates[(size, 'per-row')]:.1f}x per-row")
+
+        size = max(SIZES)
+        moment += datetime.timedelta(days=1)
+        add_due_deadlines(world, made, made + 2 * size, moment)
+        handled, took = two_at_once(moment)
         print(
-            "  queries per deadline are the same at every size"
-            if len(per_deadline) == 1
-            else "  WARNING: queries per deadline change with the number due"
+            f"Two set-based sweeps at once over {2 * size:,} due deadlines: {handled:,} handled in {took:.2f}s, "
+            f"{handled / took:,.0f} a second ({handled / took / rates[(size, 'set-based')]:.2f}x one sweep)"
         )
     finally:
         connection.close()
