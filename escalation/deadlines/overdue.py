@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Exists, OuterRef, QuerySet
 
+from agencies.models import Partnership
 from escalation.deadlines.models import Deadline
-from policies.calendar import LONDON
+from policies import time_words
+from policies.calendar import WorkingCalendar, calendar_for
 from policies.runtime.clock import rule_length
 from policies.vocabulary import DeadlineKind
 
@@ -38,9 +40,30 @@ def is_overdue(dispute: Dispute) -> bool:
 
 
 def london_time(moment: datetime.datetime) -> str:
-    """'Monday 30 March 2026 at 17:00', in UK time whatever the season."""
-    local = moment.astimezone(LONDON)
-    return f"{local:%A} {local.day} {local:%B %Y} at {local:%H:%M}"
+    """'5pm on Monday 30 March 2026', in UK time whatever the season (`policies.time_words`)."""
+    return time_words.moment(moment)
+
+
+class Calendars:
+    """Each partnership's working-day calendar, read once (one query for its closure days) however many of its
+    deadlines a page or a list shows."""
+
+    def __init__(self) -> None:
+        self._by_partnership: dict[int, WorkingCalendar] = {}
+
+    def of(self, partnership: Partnership) -> WorkingCalendar:
+        if partnership.pk not in self._by_partnership:
+            self._by_partnership[partnership.pk] = calendar_for(partnership)
+        return self._by_partnership[partnership.pk]
+
+
+def time_left(deadline: Deadline, now: datetime.datetime, calendars: Calendars | None = None) -> str:
+    """'3 working days left', 'overdue by 2 working days', '5 hours left': in the unit the deadline's rule counts
+    in; '' for a deadline with no due moment yet."""
+    if deadline.due_at is None:
+        return ""
+    calendar = (calendars or Calendars()).of(deadline.dispute.partnership)
+    return time_words.time_left(deadline.due_at, now, deadline.rule.kind, calendar)
 
 
 def deadline_label(deadline: Deadline) -> str:

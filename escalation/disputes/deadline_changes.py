@@ -175,7 +175,7 @@ def extend_deadline(
             by,
             f"{dispute.reference}: deadline extended ({label})",
             f"The partnership business manager extended '{label}' by {working_days} working days. "
-            f"It is now due on {london_time(row.due_at)}. The reason is on the dispute's page.",
+            f"It is now due at {london_time(row.due_at)}. The reason is on the dispute's page.",
             now,
         )
     return row
@@ -219,7 +219,7 @@ def shorten_deadline(
         row,
         by,
         f"{dispute.reference}: deadline brought forward ({label})",
-        f"'{label}' was brought forward to protect the child or adult. It is now due on "
+        f"'{label}' was brought forward to protect the child or adult. It is now due at "
         f"{london_time(row.due_at)}. The reason is on the dispute's page.",
         now,
     )
@@ -286,7 +286,7 @@ def resume_deadline(*, deadline: Deadline, by, reason: str = "", now: datetime.d
             row,
             by,
             f"{dispute.reference}: deadline running again ({label})",
-            f"'{label}' was paused for {paused_days} working days and is now due on {london_time(row.due_at)}.",
+            f"'{label}' was paused for {paused_days} working days and is now due at {london_time(row.due_at)}.",
             now,
         )
     return row

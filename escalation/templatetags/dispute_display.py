@@ -1,9 +1,10 @@
-"""Template filters for disputes: London times and time left (escalation.web.display does the work)."""
+"""Template filters for disputes: London times and time left (policies.time_words does the work)."""
 
 import datetime
 
 from django import template
 
+from escalation.deadlines import overdue
 from escalation.disputes import worklists as inbox
 from escalation.web import display, dispute_page
 
@@ -25,9 +26,11 @@ def long_date(value: datetime.date | None) -> str:
     return display.long_date(value)
 
 
-@register.filter
-def time_left(due: datetime.datetime | None, now: datetime.datetime) -> str:
-    return display.time_left(due, now) if due else ""
+@register.simple_tag(takes_context=True)
+def deadline_left(context, deadline, now: datetime.datetime) -> str:
+    """'3 working days left', 'overdue by 5 hours': in the unit the deadline's rule counts in. With `calendars`
+    (an `overdue.Calendars`) in the page's context, each partnership's calendar is read once per page."""
+    return overdue.time_left(deadline, now, context.get("calendars"))
 
 
 @register.simple_tag(takes_context=True)

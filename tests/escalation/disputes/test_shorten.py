@@ -70,7 +70,7 @@ def test_audit_9_11_a_shortened_rule_is_breached_at_its_earlier_moment(world, di
     ("due_at", "why"),
     [
         (london(2026, 3, 2, 9), "must be in the future"),
-        (london(2026, 3, 9, 17), "must be before Monday 9 March 2026 at 17:00"),
+        (london(2026, 3, 9, 17), "must be before 5pm on Monday 9 March 2026"),
         (london(2026, 3, 10, 9), "must be before"),
     ],
 )

@@ -239,7 +239,7 @@ def test_each_form_carries_every_field_of_a_dispute_with_several_stages(db, slug
         assert (title in text) == (other_form == form)
 
     # Case details.
-    assert "Produced 20 March 2026, 15:45 GMT" in text
+    assert "Produced 20 March 2026 at 3:45pm (UK time)" in text
     assert day(dispute.raised_at.astimezone(LONDON)) in text
     assert "Amelia Hartley-Ngata" in text and "9 July 2014" in text
     assert "12 Orchard Lane" in text and "Widcombe BA2 4PX" in text
@@ -322,7 +322,7 @@ def test_a_stage_visited_twice_shows_twice_with_its_own_attempts(bcssp):
 def test_produced_time_is_shown_in_london_time_in_summer(bcssp):
     dispute = bcssp.raise_dispute(now=london(2026, 3, 2, 10))
     pdf = render_pdf(dispute, now=datetime.datetime(2026, 7, 1, 8, 30, tzinfo=datetime.UTC))
-    assert "Produced 1 July 2026, 09:30 BST" in pdf_text(pdf)
+    assert "Produced 1 July 2026 at 9:30am (UK time)" in pdf_text(pdf)
 
 
 def test_a_withdrawn_dispute_says_so_in_its_outcome(tscp):
@@ -367,14 +367,13 @@ def test_entering_bcssp_stage_2_stores_appendix_2_and_tells_the_business_manager
     assert snapshot.produced_at == london(2026, 3, 3, 11)
     text = pdf_text(bytes(snapshot.pdf))
     assert "Appendix 2: Registration of use of Escalation Procedure Pro-forma" in text
-    assert "Produced 3 March 2026, 11:00 GMT" in text
+    assert "Produced 3 March 2026 at 11am (UK time)" in text
     assert "Status when produced In discussion, stage 2" in text
 
     told = Notification.objects.get(dispute=dispute, event="record_required")
     assert told.recipient == bcssp.business_manager
-    link = f"{settings.SITE_URL}{reverse('dispute-record-pdf', args=[dispute.reference])}?snapshot={snapshot.pk}"
-    assert link in told.message
-    assert "not attached" in told.message
+    assert "not attached" in told.message and "Written records" in told.message
+    assert "http" not in told.message, "the inbox links to the dispute's records (tests/web/test_inbox_wording.py)"
     # The message may go by e-mail: no personal data in it.
     for personal in ("Amelia", "Hartley", "Orchard", "2014"):
         assert personal not in told.headline and personal not in told.message
@@ -436,7 +435,7 @@ def test_one_snapshot_serves_the_business_manager_and_the_designated_nurse_for_a
     assert named == [Role.BUSINESS_MANAGER, Role.DESIGNATED_NURSE]
     told = Notification.objects.filter(dispute=dispute, event="record_required")
     assert {n.recipient for n in told} == {world.business_manager, nurse}
-    assert all(f"?snapshot={snapshot.pk}" in n.message for n in told)
+    assert all("Written records" in n.message for n in told)
 
 
 def test_torbay_stores_its_record_of_escalation_at_stage_3_not_before(tscp, committed):
@@ -491,7 +490,7 @@ def test_a_record_that_cannot_be_drawn_does_not_stop_the_escalation(bcssp, monke
     assert RecordSnapshot.objects.get().status == RecordSnapshot.Status.FAILED
     told = Notification.objects.get(dispute=dispute, event="record_required")
     assert "could not be saved" in told.headline
-    assert reverse("dispute-record-pdf", args=[dispute.reference]) in told.message
+    assert "download the record as it stands now" in told.message
     assert AuditEvent.objects.filter(dispute_id_value=dispute.pk, action="record.failed").exists()
     assert "could not be produced" in caplog.text
 
