@@ -8,11 +8,13 @@ SQL whatever roles a policy names.
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 
 from agencies.models import Membership, OfficeHolder, Role, Sector
 from escalation.deadlines.models import Deadline
+from escalation.deadlines.overdue import Calendars
 from escalation.disputes.models import Dispute, WaitingOn
+from escalation.disputes.next_steps import what_happens_next_for
 from escalation.disputes.selectors import OVERSIGHT_ROLES, disputes_for
 from escalation.notifications.models import Notification
 from policies.models import Stage
@@ -63,6 +65,8 @@ def navigation_flags(user) -> dict[str, bool]:
         "can_raise": any(sector != Sector.PARTNERSHIP and policy for _, sector, policy in rows),
         "approves": bool(roles & approver_roles),
         "oversees": bool(roles & set(OVERSIGHT_ROLES)),
+        "manages_people": Role.ADMIN in roles,
+        "decides_roles": Role.CHAIR in roles,
     }
 
 
@@ -81,6 +85,27 @@ def stage_of(dispute: Dispute):
 def to_respond(user) -> QuerySet[Dispute]:
     """Disputes raised with the person's agency that nobody there has answered yet."""
     return disputes_for(user).filter(state=DisputeState.RAISED, other_agency_id__in=agency_ids(user))
+
+
+def next_due() -> Subquery:
+    """When the dispute's next running deadline falls due (its immediate-harm clock included): the sort key of
+    the "needs you" list."""
+    running = Deadline.objects.filter(
+        dispute=OuterRef("pk"), closed_at__isnull=True, paused_at__isnull=True, due_at__isnull=False
+    )
+    return Subquery(running.order_by("due_at").values("due_at")[:1])
+
+
+def needs_you(user) -> QuerySet[Dispute]:
+    """Open disputes whose next move is the person's (a role they hold is waited on, an approval included), and
+    those raised with their agency that nobody there has answered yet: soonest due first."""
+    mine = waiting_for(user) | Q(pk__in=to_respond(user).values("pk"))
+    return (
+        disputes_for(user)
+        .filter(mine, state__in=OPEN_STATES)
+        .annotate(next_due=next_due())
+        .order_by(F("next_due").asc(nulls_last=True), "raised_at", "pk")
+    )
 
 
 def involving(user) -> QuerySet[Dispute]:
@@ -126,7 +151,7 @@ def deadlines_near(user, now: datetime.datetime) -> QuerySet[Deadline]:
     return (
         Deadline.objects.filter(dispute__in=disputes_for(user), closed_at__isnull=True, paused_at__isnull=True)
         .filter(near)
-        .select_related("rule", "dispute", "dispute__raising_agency", "dispute__other_agency")
+        .select_related("rule", "dispute__partnership", "dispute__raising_agency", "dispute__other_agency")
         .order_by(F("due_at").asc(nulls_last=True), "pk")
     )
 
@@ -184,9 +209,8 @@ def _listing(queryset, limit: int = LIST_LIMIT) -> Listing:
 class Attention:
     roles: set[str]
     raising_agencies: list
-    to_respond: Listing
+    needs_you: Listing
     involving: Listing
-    approvals: list[Dispute]
     deadlines: Listing
     deadlines_to_set: Listing
     unread: Listing
@@ -197,9 +221,8 @@ class Attention:
     def nothing(self) -> bool:
         return not any(
             [
-                self.to_respond.total,
+                self.needs_you.total,
                 self.involving.total,
-                self.approvals,
                 self.deadlines.total,
                 self.deadlines_to_set.total,
                 self.unread.total,
@@ -208,16 +231,19 @@ class Attention:
         )
 
 
-def needs_attention(user, now: datetime.datetime) -> Attention:
-    """Everything the home page shows a person, each list already limited to what they may see."""
+def needs_attention(user, now: datetime.datetime, calendars: Calendars | None = None) -> Attention:
+    """Everything the home page shows a person, each list already limited to what they may see. `calendars`: the
+    partnerships' working-day calendars, read once for the whole page."""
     roles = roles_of(user)
-    responding = to_respond(user)
+    waiting = needs_you(user)
+    listed = _listing(for_display(waiting))
+    said = what_happens_next_for(listed.rows, user, now, calendars)
+    listed.rows = [said[dispute.pk] for dispute in listed.rows]
     return Attention(
         roles=roles,
         raising_agencies=raising_agencies(user),
-        to_respond=_listing(for_display(responding).order_by("raised_at", "pk")),
-        involving=_listing(for_display(involving(user).exclude(pk__in=responding.values("pk"))).order_by("-raised_at")),
-        approvals=approvals_for(user),
+        needs_you=listed,
+        involving=_listing(for_display(involving(user).exclude(pk__in=waiting.values("pk"))).order_by("-raised_at")),
         deadlines=_listing(deadlines_near(user, now)),
         deadlines_to_set=_listing(deadlines_to_set(user)),
         unread=_listing(unread(user), limit=5),

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 
 from django.db.models import Prefetch, prefetch_related_objects
+from django.urls import reverse
 
 from agencies.models import Role
 from escalation.audit.events import TIMELINE_EVENTS, AuditEventType
@@ -256,3 +257,44 @@ def deadline_status(row: Deadline, now: datetime.datetime) -> str:
     if (row.remind_at and row.remind_at <= now) or (row.soon_at and row.soon_at <= now):
         return "soon"
     return "running"
+
+
+@dataclass(frozen=True)
+class NextAction:
+    """A button in the "what happens next" panel: what it says and where it goes."""
+
+    label: str
+    url: str
+
+
+#: The actions the panel offers first, most pressing first: (command, label, page). The full list of what this
+#: person may do stays under "What you can do".
+PANEL_ACTIONS = [
+    ("approve_escalation", "Approve or decline the escalation", "dispute-decide"),
+    ("confirm_resolution", "Confirm the resolution", "dispute-confirm-resolution"),
+    ("record_decision", "Record the decision", "dispute-record-decision"),
+    ("set_manual_deadline", "Set the deadline", "dispute-deadline"),
+    ("add_entry", "Add a record", "dispute-add-entry"),
+    ("resolve", "Record the resolution", "dispute-resolve"),
+    ("close", "Close the dispute", "dispute-close"),
+    ("escalate_no_response", "Escalate: no response", "dispute-escalate-no-response"),
+    ("propose_escalation", "Escalate to the next stage", "dispute-escalate"),
+]
+#: How many actions the panel offers.
+PANEL_ACTION_COUNT = 2
+
+
+def next_actions(dispute: Dispute, actions: set[str], deadline_to_set: Deadline | None) -> list[NextAction]:
+    """The one or two actions this person can take now, from what the policy runtime allows them."""
+    found = []
+    for command, label, page in PANEL_ACTIONS:
+        if command not in actions:
+            continue
+        if command == "set_manual_deadline":
+            if deadline_to_set is None:
+                continue
+            url = reverse(page, args=[dispute.reference, deadline_to_set.pk])
+        else:
+            url = reverse(page, args=[dispute.reference])
+        found.append(NextAction(label, url))
+    return found[:PANEL_ACTION_COUNT]

@@ -23,7 +23,7 @@ def test_a_practitioner_sees_their_disputes_and_can_raise_one(bcssp, client_for)
     other = build_world("tscp", "AWAY").raise_dispute()
     html = page_text(client_for(bcssp.teacher).get(HOME))
     assert reverse("raise-start") in html
-    assert 'id="your-disputes"' in html
+    assert 'id="needs-you"' in html, "the raiser acts at stage 1: the next move is theirs too"
     assert dispute.reference in html
     assert other.reference not in html, "another partnership's dispute must not appear"
 
@@ -32,8 +32,9 @@ def test_the_other_agency_sees_disputes_waiting_for_its_response_until_someone_r
     dispute = bcssp.raise_dispute()
     client = client_for(bcssp.social_worker)
     html = page_text(client.get(HOME))
-    assert 'id="to-respond"' in html
-    assert dispute.reference in html.split('id="to-respond"')[1].split("</table>")[0]
+    listed = html.split('id="needs-you"')[1].split("</table>")[0]
+    assert dispute.reference in listed
+    assert "which has not responded yet" in listed
 
     services.add_record_entry(
         dispute=dispute,
@@ -42,37 +43,39 @@ def test_the_other_agency_sees_disputes_waiting_for_its_response_until_someone_r
         text="Called the teacher back.",
         occurred_on=london(2026, 3, 2, 12, 0).date(),
     )
-    assert 'id="to-respond"' not in page_text(client.get(HOME))
+    listed = page_text(client.get(HOME)).split('id="needs-you"')[1].split("</table>")[0]
+    assert "which has not responded yet" not in listed
+    assert "Being discussed at this stage." in listed, "still their move at stage 1"
 
 
 def test_a_manager_sees_escalations_waiting_for_their_approval_and_the_practitioner_does_not(bcssp, client_for):
     dispute = bcssp.raise_dispute()
     services.propose_escalation(dispute=dispute, proposed_by=bcssp.teacher, reason="No reply for two days.")
     head = page_text(client_for(bcssp.head).get(HOME))
-    assert 'id="approvals"' in head
+    assert "To approve or decline the escalation" in head
     assert reverse("dispute-decide", args=[dispute.reference]) in head
     teacher = page_text(client_for(bcssp.teacher).get(HOME))
-    assert 'id="approvals"' not in teacher
+    assert "To approve or decline the escalation" not in teacher
     other_side = page_text(client_for(bcssp.team_manager).get(HOME))
-    assert 'id="approvals"' not in other_side, "only the escalating side's managers approve"
+    assert "To approve or decline the escalation" not in other_side, "only the escalating side's managers approve"
 
 
 def test_deadlines_appear_when_near_and_say_overdue_once_passed(bcssp, client_for):
     dispute = bcssp.raise_dispute(now=london(2026, 3, 2, 10, 0))
     with time_machine.travel(london(2026, 3, 2, 10, 5), tick=False):
         html = page_text(client_for(bcssp.teacher).get(HOME))
-        assert 'id="your-disputes"' in html
+        assert 'id="needs-you"' in html
         assert 'id="deadlines"' not in html, "due in more than two days: not near yet"
     with time_machine.travel(london(2026, 3, 4, 9, 0), tick=False):
         html = page_text(client_for(bcssp.teacher).get(HOME))
         assert 'id="deadlines"' in html
-        assert "5pm Wednesday 4 March 2026" in html
+        assert "5pm on Wednesday 4 March 2026" in html
         assert "Due soon" in html
-        assert "8 hours left" in html
+        assert "Due by 5pm today" in html
     with time_machine.travel(london(2026, 3, 5, 9, 0), tick=False):
         html = page_text(client_for(bcssp.teacher).get(HOME))
         assert "Overdue" in html
-        assert "Overdue by 16 hours" in html
+        assert "Overdue by 1 working day" in html, "a working-day deadline is said in working days (finding 6)"
         assert dispute.reference in html
 
 

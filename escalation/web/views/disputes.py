@@ -20,8 +20,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 from escalation.access.services import accesses_of
 from escalation.audit import trail as audit
 from escalation.audit.events import AuditEventType
+from escalation.deadlines.overdue import Calendars
 from escalation.disputes import deadline_changes, services
 from escalation.disputes.models import Dispute
+from escalation.disputes.next_steps import what_happens_next
 from escalation.disputes.permissions import ActionRefused, allowed_actions, oversight_roles, require
 from escalation.disputes.selectors import get_dispute_for
 from escalation.web import dispute_page, forms
@@ -39,6 +41,8 @@ def detail(request: HttpRequest, reference: str) -> HttpResponse:
     deadlines = dispute_page.open_deadlines(dispute)
     for row in deadlines:
         row.changes = deadline_choices(actions, row)
+    deadline_to_set = next((row for row in deadlines if dispute_page.deadline_is_manual_unset(row)), None)
+    calendars = Calendars()
     return render(
         request,
         "escalation/dispute_detail.html",
@@ -50,7 +54,10 @@ def detail(request: HttpRequest, reference: str) -> HttpResponse:
             "ladder": dispute_page.ladder(dispute),
             "stage": dispute.stage(),
             "deadlines": deadlines,
-            "deadline_to_set": next((row for row in deadlines if dispute_page.deadline_is_manual_unset(row)), None),
+            "deadline_to_set": deadline_to_set,
+            "next": what_happens_next(dispute, request.user, now, calendars),
+            "calendars": calendars,
+            "next_actions": dispute_page.next_actions(dispute, actions, deadline_to_set),
             "past_deadlines": dispute_page.closed_deadlines(dispute),
             "timeline": dispute_page.timeline(dispute),
             "participants": dispute.participants.select_related("agency"),
@@ -105,6 +112,7 @@ def _action(
         refused = _refused_on_get(request, dispute, action)
         if refused:
             return refused
+        audit.record(request.user, AuditEventType.DISPUTE_ACTION_FORM_VIEWED, dispute=dispute, after={"action": action})
         form = form_class(initial=initial)
     return render(
         request,
@@ -368,6 +376,13 @@ def deadline(request: HttpRequest, reference: str, deadline_id: int) -> HttpResp
     elif not choices:
         messages.error(request, _why_unchangeable(actions, row))
         return redirect("dispute", reference=dispute.reference)
+    else:
+        audit.record(
+            request.user,
+            AuditEventType.DISPUTE_DEADLINE_VIEWED,
+            dispute=dispute,
+            after={"deadline": row.pk, "rule": row.rule.name},
+        )
     forms_shown = []
     for choice in choices if bound is None or bound[0] in choices else [*choices, bound[0]]:
         form = bound[1] if bound and bound[0] == choice else DEADLINE_FORMS[choice](prefix=choice)
@@ -398,7 +413,7 @@ def _outcome_intro(dispute: Dispute) -> list[str]:
     else:
         still = "It counts once both agencies confirm it."
     intro = [
-        f"{dispute_page.person(outcome.recorded_by)} recorded this resolution at stage {outcome.stage_number} on "
+        f"{dispute_page.person(outcome.recorded_by)} recorded this resolution at stage {outcome.stage_number} at "
         f"{london_moment(outcome.recorded_at)}. {still}",
         f"What was agreed: {outcome.agreed_outcome}",
     ]

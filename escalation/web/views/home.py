@@ -6,6 +6,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from escalation.deadlines.overdue import Calendars
 from escalation.disputes.worklists import needs_attention
 
 
@@ -13,4 +14,6 @@ from escalation.disputes.worklists import needs_attention
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
-    return render(request, "escalation/home.html", {"attention": needs_attention(request.user, now), "now": now})
+    calendars = Calendars()
+    attention = needs_attention(request.user, now, calendars)
+    return render(request, "escalation/home.html", {"attention": attention, "now": now, "calendars": calendars})
