@@ -28,6 +28,7 @@ from escalation.disputes.models import (
     WaitingOn,
 )
 from escalation.disputes.permissions import ActionRefused, require, side_of
+from escalation.notifications import wording
 from escalation.notifications.models import Notification
 from escalation.notifications.outbox import (
     people_for,
@@ -250,7 +251,14 @@ def raise_dispute(
     asks_other = start is None or start.takes_part("other")
     if asks_other and other_worker is not None:
         _ensure_participant(dispute, other_worker, other_agency)
-        _tell(dispute, other_worker, Event.RAISED, headline, now, message=notice.message)
+        _tell(
+            dispute,
+            other_worker,
+            Event.RAISED,
+            headline,
+            now,
+            message=wording.body(dispute, Event.RAISED, notice.message),
+        )
     elif asks_other:
         queue(
             dispute,
@@ -260,7 +268,7 @@ def raise_dispute(
             now,
             sides="other",
             any_of=True,
-            message=notice.message,
+            message=wording.body(dispute, Event.RAISED, notice.message),
         )
     _set_off(
         dispute, (Trigger(Event.RAISED, stage_number), Trigger(Event.STAGE_ENTERED, stage_number)), now, by=raised_by
@@ -523,9 +531,10 @@ def _announce_resolution(dispute: Dispute, by, decision: Decision, now: datetime
     )
     people.pop(getattr(by, "pk", None), None)
     headline = notice.headline_for(dispute.reference)
+    message = wording.body(dispute, Event.RESOLVED_AT_STAGE, notice.message)
     for person in people.values():
         if person.is_active:
-            _tell(dispute, person, Event.RESOLVED_AT_STAGE, headline, now, notice.message)
+            _tell(dispute, person, Event.RESOLVED_AT_STAGE, headline, now, message)
     for side, agency_id in (("raising", dispute.raising_agency_id), ("other", dispute.other_agency_id)):
         if agency_id not in reached:  # nobody there took part: its managers hear it, as they heard of the raising
             queue(
@@ -536,7 +545,7 @@ def _announce_resolution(dispute: Dispute, by, decision: Decision, now: datetime
                 now,
                 sides=side,
                 any_of=True,
-                message=notice.message,
+                message=message,
                 exclude=[by],
             )
     _set_off(dispute, decision.triggers, now, by=by)

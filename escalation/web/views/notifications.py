@@ -5,12 +5,21 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from escalation.disputes.selectors import can_see
 
 PAGE_SIZE = 25
+#: Where on the dispute's page a notification leads: a written record to its records, a deadline to its deadlines.
+SECTIONS = {
+    "record_required": "#records",
+    "deadline_near": "#deadlines",
+    "deadline_breached": "#deadlines",
+    "no_response": "#deadlines",
+    "deadline_changed": "#deadlines",
+}
 
 
 @login_required
@@ -39,4 +48,5 @@ def open_notification(request: HttpRequest, notification_id: int) -> HttpRespons
     if not can_see(request.user, notification.dispute):
         messages.error(request, "You can no longer see the dispute this notification is about.")
         return redirect("notifications")
-    return redirect("dispute", reference=notification.dispute.reference)
+    page = reverse("dispute", kwargs={"reference": notification.dispute.reference})
+    return redirect(page + SECTIONS.get(notification.event, ""))

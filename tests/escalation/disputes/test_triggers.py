@@ -146,14 +146,15 @@ def test_audit_9_9_the_raiser_is_kept_informed_when_their_manager_escalates(worl
     dispute = world.raise_dispute(now=RAISED)
     to_stage_2(world, dispute)
     informed = Notification.objects.get(dispute=dispute, recipient=world.teacher, event="stage_entered")
-    assert informed.role == "raiser" and informed.message == "Your concern has moved on."
-    assert informed.headline.endswith("stage entered (stage 2)")
+    assert informed.role == "raiser" and informed.message.startswith("Your concern has moved on. ")
+    assert informed.headline == f"{dispute.reference}: moved to stage 2 (Manager to manager)", "plain English"
 
     services.propose_escalation(dispute=dispute, proposed_by=world.social_worker, reason="Stuck.", now=PROPOSED)
     services.approve_escalation(dispute=dispute, approver=world.service_manager, now=APPROVED)
-    assert [h for h in headlines(dispute, world.teacher) if "stage entered" in h] == [
-        f"{dispute.reference}: stage entered (stage 3)",
-        f"{dispute.reference}: stage entered (stage 2)",
+    entered = Notification.objects.filter(dispute=dispute, recipient=world.teacher, event="stage_entered")
+    assert list(entered.values_list("headline", flat=True)) == [
+        f"{dispute.reference}: escalation to stage 3 (Senior managers) approved",
+        f"{dispute.reference}: moved to stage 2 (Manager to manager)",
     ], "told at each escalation, whoever asked for it"
 
 
@@ -163,7 +164,9 @@ def test_audit_9_8_both_sides_senior_managers_are_told_when_stage_2_fails(world)
     assert not Notification.objects.filter(dispute=dispute, role="senior_manager").exists(), "not out of stage 1"
 
     services.propose_escalation(dispute=dispute, proposed_by=world.teacher, reason="Stuck.", now=PROPOSED)
-    proposal = Notification.objects.filter(dispute=dispute, headline__endswith="escalation proposed (stage 2)")
+    proposal = Notification.objects.filter(
+        dispute=dispute, headline__endswith="escalation to stage 3 (Senior managers) proposed and waiting for approval"
+    )
     assert set(proposal.values_list("recipient__username", "role")) == {
         ("trg-senior", "senior_manager"),
         ("trg-sm", "senior_manager"),
@@ -178,8 +181,8 @@ def test_audit_9_2_a_dispute_started_at_stage_3_under_immediate_harm_still_regis
     assert snapshot.stage_number == 2 and snapshot.produced_at == RAISED
     reached = Notification.objects.filter(dispute=dispute, event="stage_reached")
     assert sorted(reached.values_list("recipient__username", "headline")) == [
-        ("trg-bm", f"{dispute.reference}: stage reached or passed (stage 2)"),
-        ("trg-bm", f"{dispute.reference}: stage reached or passed (stage 3)"),
+        ("trg-bm", f"{dispute.reference}: the dispute has passed stage 2 (Manager to manager) and is at stage 3"),
+        ("trg-bm", f"{dispute.reference}: the dispute has reached stage 3 (Senior managers)"),
     ]
 
 
