@@ -60,6 +60,11 @@ class AuditEventType(StrEnum):
     REGISTER_VIEWED = "register.viewed"
     REGISTER_EXPORTED = "register.exported"
     THEMES_VIEWED = "themes.viewed"
+    DISPUTE_ACTION_FORM_VIEWED = "dispute.action_form_viewed"
+    DISPUTE_DEADLINE_VIEWED = "dispute.deadline_viewed"
+    DISPUTE_LISTED_FOR_APPROVAL = "dispute.listed_for_approval"
+    # Security: a request the app refused (access rule, CSRF, two-factor, lockout)
+    REQUEST_REFUSED = "security.request_refused"
     # Privacy
     SUBJECT_ACCESS_EXPORTED = "subject_access.exported"
     DISPUTE_REMOVED = "dispute.removed"
@@ -69,6 +74,21 @@ class AuditEventType(StrEnum):
     ACCOUNT_SIGNED_OUT_EVERYWHERE = "account.signed_out_everywhere"
     ACCOUNT_TWO_FACTOR_ENABLED = "account.two_factor_enabled"
     ACCOUNT_TWO_FACTOR_RESET = "account.two_factor_reset"
+    ACCOUNT_TWO_FACTOR_LINK_SENT = "account.two_factor_link_sent"
+    ACCOUNT_TWO_FACTOR_RECOVERY_STARTED = "account.two_factor_recovery_started"
+    ACCOUNT_TWO_FACTOR_RECOVERED = "account.two_factor_recovered"
+    ACCOUNT_BACKUP_CODES_CREATED = "account.backup_codes_created"
+    ACCOUNT_BACKUP_CODE_USED = "account.backup_code_used"
+    # People a partnership runs itself: invitations, roles, suspension
+    PERSON_INVITED = "person.invited"
+    INVITATION_ACCEPTED = "person.invitation_accepted"
+    PERSON_SUSPENDED = "person.suspended"
+    PERSON_REINSTATED = "person.reinstated"
+    ROLE_GRANTED = "role.granted"
+    ROLE_REMOVED = "role.removed"
+    ROLE_REQUESTED = "role.requested"
+    ROLE_REQUEST_REFUSED = "role.request_refused"
+    PEOPLE_IMPORTED = "people.imported"
     # Policies
     POLICY_VERSION_CREATED = "policy.version_created"
     POLICY_SCENARIO_TRIED = "policy.scenario_tried"
@@ -152,6 +172,20 @@ OFFICE_HOLDING = {
     "username": "their username",
     "since": "since when they hold it (ISO 8601 date)",
     "note": "the admin's note on the holding, or empty",
+}
+ROLE_HELD = {
+    "user_id": "the id of the person whose role it is",
+    "username": "their username",
+    "agency_id": "the id of the agency the role is held in",
+    "agency": "the agency's name",
+    "role": "the role (practitioner, manager, business_manager, ...)",
+}
+PERSON = {"user_id": "the id of the person", "username": "their username"}
+
+TWO_FACTOR_LINK = {
+    "user_id": "the id of the person the link is for",
+    "username": "their username",
+    "purpose": "first (setting up two-factor) or recovery (replacing a lost authenticator app)",
 }
 
 DESCRIPTIONS: dict[AuditEventType, EventDescription] = {
@@ -282,6 +316,30 @@ DESCRIPTIONS: dict[AuditEventType, EventDescription] = {
     ),
     AuditEventType.DISPUTE_VIEWED: EventDescription("Viewed the dispute", on_who_looked=True),
     AuditEventType.DISPUTE_AUDIT_VIEWED: EventDescription("Viewed who has looked at the dispute"),
+    AuditEventType.DISPUTE_ACTION_FORM_VIEWED: EventDescription(
+        "Opened a form to act on the dispute",
+        after={"action": "the action the form is for (add_entry, propose_escalation, resolve, ...)"},
+        on_who_looked=True,
+    ),
+    AuditEventType.DISPUTE_DEADLINE_VIEWED: EventDescription(
+        "Viewed a deadline of the dispute",
+        after={"deadline": "the id of the deadline", "rule": "the name of the deadline's rule in the policy"},
+        on_who_looked=True,
+    ),
+    AuditEventType.DISPUTE_LISTED_FOR_APPROVAL: EventDescription(
+        "Saw the dispute in their approvals queue", on_who_looked=True
+    ),
+    AuditEventType.REQUEST_REFUSED: EventDescription(
+        "Request refused",
+        after={
+            "reason": "why: not_found (outside the access rule, or no such page), forbidden, csrf, "
+            "two_factor_required, two_factor_wrong_code, locked_out",
+            "status": "the HTTP status sent back",
+            "method": "GET, POST, ...",
+            "path": "the address asked for, without its query string (at most 500 characters)",
+            "view": "the name of the page asked for, or empty when no page has that address",
+        },
+    ),
     AuditEventType.REGISTER_VIEWED: EventDescription(
         "Register viewed",
         after={
@@ -336,6 +394,71 @@ DESCRIPTIONS: dict[AuditEventType, EventDescription] = {
     AuditEventType.ACCOUNT_TWO_FACTOR_RESET: EventDescription(
         "Authenticator apps removed by an operator",
         after={"username": "whose apps were removed", "devices": "how many apps were removed"},
+    ),
+    AuditEventType.ACCOUNT_TWO_FACTOR_LINK_SENT: EventDescription(
+        "Link to set up two-factor authentication e-mailed",
+        after={**TWO_FACTOR_LINK, "expires_at": "when the link stops working (ISO 8601)"},
+    ),
+    AuditEventType.ACCOUNT_TWO_FACTOR_RECOVERY_STARTED: EventDescription(
+        "Two-factor recovery started for someone who lost their authenticator app",
+        after={**TWO_FACTOR_LINK, "expires_at": "when the link stops working (ISO 8601)"},
+    ),
+    AuditEventType.ACCOUNT_TWO_FACTOR_RECOVERED: EventDescription(
+        "Old authenticator app and backup codes removed through a recovery link",
+        after={**TWO_FACTOR_LINK, "devices": "how many apps and backup code sets were removed"},
+    ),
+    AuditEventType.ACCOUNT_BACKUP_CODES_CREATED: EventDescription(
+        "Backup codes created (any earlier ones stop working)", after={"codes": "how many codes were created"}
+    ),
+    AuditEventType.ACCOUNT_BACKUP_CODE_USED: EventDescription(
+        "Signed in with a backup code", after={"codes_left": "how many unused backup codes remain"}
+    ),
+    AuditEventType.PERSON_INVITED: EventDescription(
+        "Person invited",
+        after={
+            **PERSON,
+            "expires_at": "when the invitation link stops working (ISO 8601)",
+            "resent": "whether this replaces an earlier link",
+        },
+    ),
+    AuditEventType.INVITATION_ACCEPTED: EventDescription("Invitation accepted and password set", after=PERSON),
+    AuditEventType.PERSON_SUSPENDED: EventDescription(
+        "Person suspended (signed out everywhere, cannot sign in)",
+        before={"is_active": "whether they could sign in (true)"},
+        after={**PERSON, "is_active": "whether they can sign in (false)"},
+    ),
+    AuditEventType.PERSON_REINSTATED: EventDescription(
+        "Person reinstated",
+        before={"is_active": "whether they could sign in (false)"},
+        after={**PERSON, "is_active": "whether they can sign in (true)"},
+    ),
+    AuditEventType.ROLE_GRANTED: EventDescription(
+        "Role granted",
+        after={
+            **ROLE_HELD,
+            "requested_by": "who asked for it, when someone else approved it (username), or null",
+        },
+    ),
+    AuditEventType.ROLE_REMOVED: EventDescription("Role removed", before=ROLE_HELD),
+    AuditEventType.ROLE_REQUESTED: EventDescription(
+        "Role asked for, waiting for the chair's approval",
+        after={**ROLE_HELD, "request_id": "the id of the request"},
+    ),
+    AuditEventType.ROLE_REQUEST_REFUSED: EventDescription(
+        "Role request refused",
+        after={**ROLE_HELD, "request_id": "the id of the request", "requested_by": "who asked for it (username)"},
+    ),
+    AuditEventType.PEOPLE_IMPORTED: EventDescription(
+        "Agencies and people imported from a CSV file",
+        after={
+            "file_sha256": "the SHA-256 of the file as uploaded",
+            "rows": "how many rows the file has (blank rows left out)",
+            "agencies_created": "the names of the agencies created",
+            "people_invited": "how many new people were invited",
+            "roles_granted": "how many roles were given to people already in the partnership",
+            "roles_requested": "how many roles wait for the partnership chair's approval",
+            "unchanged": "how many rows changed nothing",
+        },
     ),
     AuditEventType.POLICY_VERSION_CREATED: EventDescription(
         "Policy version saved",
