@@ -37,6 +37,8 @@ with urllib.request.urlopen(f'http://{host}:{port}/healthz', timeout=5) as respo
   esac
 }
 
+ACCESS_LOG_FORMAT='{"time": "%(t)s", "logger": "gunicorn.access", "method": "%(m)s", "path": "%(U)s", "status": "%(s)s", "duration_ms": "%(M)s", "request_id": "%({x-request-id}o)s"}'
+
 case "${1:-}" in
   build)
     # Settings that need nothing secret: only what collectstatic's manifest storage needs.
@@ -47,8 +49,10 @@ case "${1:-}" in
     "$PYTHON" manage.py create_app_role
     exec "$PYTHON" manage.py load_policies ;;
   web)
+    # The access log names no address and no query string (a register search can hold a child's name): the
+    # method, the path, the status, the time taken and the request id that the app's own log lines carry.
     exec "$PYTHON" -m gunicorn escalation.wsgi --bind "$BIND" --workers "${WEB_WORKERS:-3}" \
-      --timeout "${WEB_TIMEOUT:-60}" --access-logfile - ;;
+      --timeout "${WEB_TIMEOUT:-60}" --access-logfile - --access-logformat "$ACCESS_LOG_FORMAT" ;;
   worker)
     # No gossip, mingle or event heartbeats: the app uses none of them, and after a Redis restart their
     # channels failed to restart (kombu's "'NoneType' object has no attribute ..."), which can stop a worker.

@@ -156,7 +156,7 @@ def test_the_images_commands_migrate_as_the_owner_and_serve_pages_and_static_fil
     run("build")
     run("migrate", DATABASE_URL=database_url_for_subprocesses(), APP_DATABASE_URL=production_env["DATABASE_URL"])
     web = subprocess.Popen(
-        [str(SERVICE), "web"], cwd=ROOT, env=production_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        [str(SERVICE), "web"], cwd=ROOT, env=production_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
     base = f"http://{production_env['BIND']}"
     try:
@@ -169,6 +169,13 @@ def test_the_images_commands_migrate_as_the_owner_and_serve_pages_and_static_fil
         stylesheet = re.search(rb'href="(/static/[^"]+\.css)"', page).group(1).decode()
         assert stylesheet.removeprefix("/static/") in manifest.values()  # the hashed name, from the manifest
         assert get(f"{base}{stylesheet}")[0] == 200
+        assert get(f"{base}/sign-in/?next=/register/%3Fq%3DJane-Smith")[0] == 200
     finally:
         web.send_signal(signal.SIGTERM)
-        web.wait(timeout=30)
+        access_log, _ = web.communicate(timeout=30)
+    # The access log is JSON with the path and request id, never the query string (a search can hold a name)
+    # nor the client's address.
+    lines = [json.loads(line) for line in access_log.decode().splitlines() if '"gunicorn.access"' in line]
+    sign_ins = [line for line in lines if line["path"] == "/sign-in/"]
+    assert sign_ins and all(line["request_id"] not in ("", "-") for line in sign_ins)
+    assert b"Jane" not in access_log and b"127.0.0.1" not in access_log
