@@ -12,6 +12,8 @@ import logging
 import re
 import traceback
 
+from celery import current_task
+
 from escalation.observability import context
 
 EMAIL_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
@@ -24,7 +26,8 @@ def mask_email_addresses(text: str) -> str:
 
 
 class RequestContextFilter(logging.Filter):
-    """Puts the current request id and user id on every record (None outside a request).
+    """Puts the current request id and user id on every record (None outside a request; in a Celery task the
+    request id is the task's id, so a worker's lines for one run of a task can be followed).
 
     Django logs a 4xx or 5xx response after the middleware has finished, naming the request on the record:
     the ids are then read from that request.
@@ -32,9 +35,14 @@ class RequestContextFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         request = getattr(record, "request", None)
-        record.request_id = context.request_id.get() or getattr(request, "request_id", None)
+        record.request_id = context.request_id.get() or getattr(request, "request_id", None) or _task_id()
         record.user_id = context.user_id.get() or getattr(request, "log_user_id", None)
         return True
+
+
+def _task_id() -> str | None:
+    task = current_task
+    return getattr(task.request, "id", None) if task else None
 
 
 class JsonFormatter(logging.Formatter):

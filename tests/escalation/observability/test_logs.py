@@ -55,6 +55,17 @@ class TestJsonLines:
         assert (line["request_id"], line["user_id"]) == (None, None)
         assert line["message"] == "deadline sweep: {'reminded': 1}"
 
+    def test_in_a_celery_task_the_request_id_is_the_tasks_id(self):
+        from escalation.celery import app
+
+        @app.task(name="tests.log_a_line", bind=True)
+        def log_a_line(task):
+            line = json.loads(JsonFormatter().format(_filtered(record("deadline sweep: done"))))
+            return line["request_id"], task.request.id
+
+        logged, task_id = log_a_line.apply(task_id="7d4c3f1e-task").get()
+        assert logged == task_id == "7d4c3f1e-task"
+
     def test_e_mail_addresses_are_masked(self):
         message = "address refused by the mail server: 550 5.1.1 <jo.bloggs@school.example.org>: no such user"
         line = json.loads(JsonFormatter().format(_filtered(record("%s", message))))
