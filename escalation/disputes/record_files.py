@@ -14,8 +14,9 @@ from escalation.audit import trail as audit
 from escalation.audit.events import AuditEventType
 from escalation.disputes.models import Dispute
 from escalation.disputes.selectors import can_see
+from escalation.records.cache import current_pdf
 from escalation.records.models import RecordSnapshot
-from escalation.records.render import filename_for, form_for, render_pdf
+from escalation.records.render import filename_for, form_for
 
 
 class RecordNotFound(LookupError):
@@ -47,7 +48,7 @@ def _snapshot(dispute: Dispute, snapshot_id: int) -> RecordSnapshot:
 
 
 def record_file(dispute: Dispute, *, snapshot_id: int | None = None, now: datetime.datetime) -> RecordFile:
-    """A stored snapshot of `dispute`, or its record as of now.
+    """A stored snapshot of `dispute`, or its record as of now (drawn once per change of what it shows).
 
     RecordNotFound if the snapshot is not one of its own; RecordNotReady if it has no PDF (yet).
     """
@@ -62,7 +63,7 @@ def record_file(dispute: Dispute, *, snapshot_id: int | None = None, now: dateti
         name = filename_for(dispute.reference, snapshot.form, snapshot.stage_number)
         return RecordFile(name, bytes(snapshot.pdf), snapshot.form, snapshot.pk)
     form = form_for(dispute.policy_version)
-    return RecordFile(filename_for(dispute.reference, form), render_pdf(dispute, form=form, now=now), form)
+    return RecordFile(filename_for(dispute.reference, form), current_pdf(dispute, form=form, now=now), form)
 
 
 def _audit_details(record: RecordFile, **extra) -> dict:

@@ -53,3 +53,22 @@ class RecordSnapshot(models.Model):
     def title(self) -> str:
         """The record's title, as the dispute's policy version names its record form."""
         return self.dispute.policy_version.form_title(self.form)
+
+
+class RenderedRecord(models.Model):
+    """A dispute's record as it stands, drawn once and kept until what the record shows changes.
+
+    `content_key` is a digest of everything the record shows (escalation.records.cache): a download whose record
+    would come out the same is served these bytes, so 20 downloads of an unchanged dispute cost one drawing. It
+    lives and dies with the dispute (retention removes it with the dispute), in the database like the snapshots,
+    not in Redis, which holds nothing personal.
+    """
+
+    dispute = models.ForeignKey("escalation.Dispute", on_delete=models.CASCADE, related_name="rendered_records")
+    form = models.CharField(max_length=30)
+    content_key = models.CharField(max_length=64)
+    drawn_at = models.DateTimeField()
+    pdf = models.BinaryField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["dispute", "form"], name="one_rendered_record_per_form")]
