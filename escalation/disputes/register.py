@@ -7,17 +7,20 @@ partnership the user oversees (business manager or chair). Nothing here writes; 
 import datetime
 import re
 import statistics
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Exists, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import TruncMonth
+from django.db import connection
+from django.db.models import BooleanField, Count, Exists, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce, TruncMonth
 
 from agencies.models import Partnership
 from escalation.deadlines.models import Deadline
 from escalation.disputes.models import Dispute, Outcome, StageVisit
-from escalation.disputes.selectors import OVERSIGHT_ROLES, disputes_for
+from escalation.disputes.selectors import OVERSIGHT_ROLES, partnership_disputes_for
 from policies.calendar import WorkingCalendar, calendar_for
 from policies.models import PolicyVersion, Stage, category_labels
 from policies.vocabulary import PublicationStatus
@@ -75,7 +78,7 @@ def london_day_start(day: datetime.date) -> datetime.datetime:
 
 def partnership_disputes(user, partnership: Partnership) -> QuerySet[Dispute]:
     """The partnership's disputes as this user is allowed to see them."""
-    return disputes_for(user).filter(partnership=partnership)
+    return partnership_disputes_for(user, partnership.pk)
 
 
 #: A whole dispute reference, as `services._next_reference` makes them: PREFIX-YEAR-NUMBER.
@@ -125,10 +128,29 @@ def parse_sort(value: str | None) -> str:
     return value if value.lstrip("-") in SORTS else DEFAULT_SORT
 
 
+def sort_columns(sort: str) -> list[str]:
+    """The columns a sort key orders by, ending in id (so every row has its own place)."""
+    return [*SORTS[sort.lstrip("-")], "id"]
+
+
 def ordering(sort: str) -> list[str]:
     descending = sort.startswith("-")
-    columns = [*SORTS[sort.lstrip("-")], "id"]
-    return [f"-{column}" if descending else column for column in columns]
+    return [f"-{column}" if descending else column for column in sort_columns(sort)]
+
+
+def ordering_after_filtering(sort: str) -> list:
+    """The same order, in terms no index is sorted by, so the database cannot choose to walk a sort index.
+
+    For a few known disputes, walking a sort index and checking each row against the list could read the whole
+    partnership to fill a page, which PostgreSQL may choose when it misjudges how many there are; ordered by
+    these it fetches the few and sorts only them. COALESCE(x, x) is x itself, so the order, collation included,
+    is exactly that of `ordering`.
+    """
+    descending = sort.startswith("-")
+    return [
+        Coalesce(F(column), F(column)).desc() if descending else Coalesce(F(column), F(column)).asc()
+        for column in sort_columns(sort)
+    ]
 
 
 def with_row_details(disputes: QuerySet[Dispute]) -> QuerySet[Dispute]:
@@ -138,21 +160,29 @@ def with_row_details(disputes: QuerySet[Dispute]) -> QuerySet[Dispute]:
     earlier version show the stage they are really at.
     """
     stage_name = Stage.objects.filter(version=OuterRef("policy_version_id"), number=OuterRef("current_stage"))
+    # The next running deadline, for the next-deadline column (said in words by escalation.disputes.next_steps).
+    next_deadline = Deadline.objects.filter(
+        dispute=OuterRef("pk"), closed_at__isnull=True, paused_at__isnull=True, due_at__isnull=False
+    ).order_by("due_at")
     return (
         disputes.select_related("raising_agency", "other_agency")
         .annotate(
             overdue=overdue_deadline(),
             subject_kind=F("subject__kind"),
             stage_name=Subquery(stage_name.values("name")[:1]),
+            next_due=Subquery(next_deadline.values("due_at")[:1]),
+            next_due_kind=Subquery(next_deadline.values("rule__kind")[:1]),
         )
         .defer("attempts_so_far", "escalation_reason")
     )
 
 
-def register_rows(user, partnership: Partnership, filters: RegisterFilters, sort: str) -> QuerySet[Dispute]:
-    """Every matching row, sorted, with its details: one query however many there are (the CSV export)."""
-    matching = apply_filters(partnership_disputes(user, partnership), filters)
-    return with_row_details(matching).order_by(*ordering(parse_sort(sort)))
+def rows_in_order(ids: list[int]) -> list[Dispute]:
+    """The register rows of these disputes, with their details, in the order of `ids` (one query)."""
+    if not ids:
+        return []
+    rows = {row.pk: row for row in with_row_details(Dispute.objects.filter(pk__in=ids))}
+    return [rows[pk] for pk in ids]
 
 
 class RegisterPage:
@@ -161,20 +191,76 @@ class RegisterPage:
     First the page's ids, from the filters and sort key alone (no joins, so PostgreSQL can walk an index
     and stop, or sort only narrow rows); then the full rows for just those ids. Done as one query, a
     filter the planner misjudges (a text search) can make it join every matching row before sorting.
+
+    The plan for the ids is chosen by the capped count (`counted`, which the paginator asks first). The count
+    reads the matching ids, up to one past the cap. Past the cap the matches are plentiful, so walking the sort's
+    index stops after a page's worth. Within it they are few and the count has just found every one, so the page
+    is those ids, sorted (`ordering_after_filtering`): a rare word is searched for once, and never by walking
+    every dispute for the one that matches.
     """
 
     ordered = True
 
-    def __init__(self, user, partnership: Partnership, filters: RegisterFilters, sort: str):
+    def __init__(self, user, partnership: Partnership, filters: RegisterFilters, sort: str, *, cap: int):
         self.matching = apply_filters(partnership_disputes(user, partnership), filters)
-        self.order = ordering(parse_sort(sort))
+        self.sort = parse_sort(sort)
+        self.cap = cap
+
+    @cached_property
+    def matched(self) -> list[int]:
+        """The ids of the matching disputes, no further than one past the cap: one bounded query, never a
+        COUNT(*) of the whole partnership."""
+        return list(self.matching.order_by().values_list("pk", flat=True)[: self.cap + 1])
+
+    @property
+    def counted(self) -> int:
+        return len(self.matched)
 
     def __getitem__(self, page: slice) -> list[Dispute]:
-        ids = list(self.matching.order_by(*self.order).values_list("pk", flat=True)[page])
-        if not ids:
-            return []
-        rows = {row.pk: row for row in with_row_details(Dispute.objects.filter(pk__in=ids))}
-        return [rows[pk] for pk in ids]
+        if self.counted > self.cap:
+            ids = self.matching.order_by(*ordering(self.sort))
+        else:
+            ids = Dispute.objects.filter(pk__in=self.matched).order_by(*ordering_after_filtering(self.sort))
+        return rows_in_order(list(ids.values_list("pk", flat=True)[page]))
+
+
+def register_chunks(
+    user, partnership: Partnership, filters: RegisterFilters, sort: str, *, size: int, first: int | None = None
+) -> Iterator[list[Dispute]]:
+    """Every matching row in the register's order, `size` at a time (`first` in the first chunk), for the CSV.
+
+    Each chunk is the next ids after the last one sent (keyset pagination: a row comparison on the sort's columns,
+    which its index answers by starting where the last chunk stopped), then their rows with details: two queries
+    a chunk, and the first row is ready as soon as the first (small) chunk is, however many disputes match.
+    """
+    sort = parse_sort(sort)
+    columns = sort_columns(sort)
+    descending = sort.startswith("-")
+    matching = apply_filters(partnership_disputes(user, partnership), filters).order_by(*ordering(sort))
+    last: tuple | None = None
+    wanted = first or size
+    while True:
+        chunk = matching
+        if last is not None:
+            chunk = chunk.filter(after_row(columns, last, descending))
+        keys = list(chunk.values_list(*columns)[:wanted])
+        if keys:
+            yield rows_in_order([key[-1] for key in keys])
+        if len(keys) < wanted:
+            return
+        last, wanted = keys[-1], size
+
+
+def after_row(columns: list[str], values: tuple, descending: bool) -> RawSQL:
+    """`(columns) > (values)` (or `<` going down): the rows after one row in that order, as an index reads them.
+
+    Both PostgreSQL and SQLite compare row values; column names come from SORTS, never from the request.
+    """
+    fields = [Dispute._meta.get_field(column) for column in columns]
+    names = ", ".join(f'"{Dispute._meta.db_table}"."{field.column}"' for field in fields)
+    params = [field.get_db_prep_value(value, connection) for field, value in zip(fields, values, strict=True)]
+    marks = ", ".join(["%s"] * len(params))
+    return RawSQL(f"({names}) {'<' if descending else '>'} ({marks})", params, output_field=BooleanField())  # noqa: S611 - names from SORTS, values bound
 
 
 class CategoryLabels:

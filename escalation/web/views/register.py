@@ -5,10 +5,12 @@ through `selectors.disputes_for`, so the register can never show more than the a
 """
 
 import csv
+import datetime
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -21,7 +23,9 @@ from django.views.decorators.http import require_GET
 from agencies.models import Partnership, Sector
 from escalation.audit import trail as audit
 from escalation.audit.events import AuditEventType
+from escalation.deadlines.heartbeat import sweep_health
 from escalation.disputes.models import Dispute
+from escalation.disputes.next_steps import next_deadline_words
 from escalation.disputes.register import (
     LONDON,
     CategoryLabels,
@@ -32,9 +36,10 @@ from escalation.disputes.register import (
     oversight_partnerships,
     parse_sort,
     partnership_disputes,
-    register_rows,
+    register_chunks,
 )
 from escalation.web.forms_register import RegisterFilterForm
+from policies.calendar import calendar_for
 from policies.vocabulary import DisputeState
 
 PAGE_SIZES = (25, 50, 100)
@@ -51,6 +56,7 @@ COLUMNS = [
     ("", "About", ""),
     ("stage", "Stage", "stage"),
     ("state", "State", "state"),
+    ("", "Next deadline", ""),
 ]
 STATE_COLOURS = {
     "raised": "blue",
@@ -78,13 +84,21 @@ class RegisterRow:
     state: str
     colour: str
     overdue: bool
+    next_left: str = ""
+    next_due: str = ""
+    next_overdue: bool = False
 
 
 STATE_LABELS = dict(DisputeState.choices)
 
 
-def register_row(dispute: Dispute, categories: CategoryLabels) -> RegisterRow:
+def register_row(
+    dispute: Dispute, categories: CategoryLabels, now: datetime.datetime | None = None, calendar=None
+) -> RegisterRow:
+    """The row; with `now` and the partnership's calendar, its next deadline in words too."""
     raised = dispute.raised_at.astimezone(LONDON)
+    due = getattr(dispute, "next_due", None)
+    said = next_deadline_words(due, dispute.next_due_kind, now, calendar) if due and now and calendar else ("", "")
     return RegisterRow(
         reference=dispute.reference,
         url=reverse("dispute", args=[dispute.reference]),
@@ -97,6 +111,9 @@ def register_row(dispute: Dispute, categories: CategoryLabels) -> RegisterRow:
         state=STATE_LABELS.get(dispute.state, dispute.state),
         colour=STATE_COLOURS.get(dispute.state, "grey"),
         overdue=dispute.overdue,
+        next_left=said[0],
+        next_due=said[1],
+        next_overdue=bool(due and now and due < now),
     )
 
 
@@ -105,19 +122,18 @@ class CappedPaginator(Paginator):
 
     Django's Paginator counts `object_list` itself: here that would be COUNT(*) over the annotated, ordered
     register query and, on a big partnership, over every matching row (Django ticket #8408). Instead the
-    count runs on the filtered disputes alone (no joins, no ordering, no annotations), stopping after
-    COUNT_CAP + 1 rows, so its cost does not grow with the number of disputes. Past the cap the pages shown
-    stop there; the page says so and the CSV export still has every row.
+    count is the register page's own (`RegisterPage.counted`: the filtered disputes alone, no joins, no
+    ordering, no annotations, stopping after the cap + 1 rows), so its cost does not grow with the number of
+    disputes. Past the cap the pages shown stop there; the page says so and the CSV export still has every row.
     """
 
-    def __init__(self, object_list, per_page, *, count_queryset, cap: int | None = None):
+    def __init__(self, object_list: RegisterPage, per_page):
         super().__init__(object_list, per_page)
-        self.count_queryset = count_queryset
-        self.cap = COUNT_CAP if cap is None else cap
+        self.cap = object_list.cap
 
-    @cached_property
+    @property
     def counted(self) -> int:
-        return self.count_queryset.order_by().values("pk")[: self.cap + 1].count()
+        return self.object_list.counted
 
     @property
     def capped(self) -> bool:
@@ -195,9 +211,10 @@ def register(request: HttpRequest) -> HttpResponse:
     form = filter_form(request, partnership, categories)
     filters = form.filters()
     sort = parse_sort(request.GET.get("sort"))
-    rows = RegisterPage(request.user, partnership, filters, sort)
-    paginator = CappedPaginator(rows, page_size(request), count_queryset=rows.matching)
+    rows = RegisterPage(request.user, partnership, filters, sort, cap=COUNT_CAP)
+    paginator = CappedPaginator(rows, page_size(request))
     page = paginator.get_page(request.GET.get("page"))
+    now, calendar = timezone.now(), calendar_for(partnership)
     audit.record(
         request.user,
         AuditEventType.REGISTER_VIEWED,
@@ -213,9 +230,10 @@ def register(request: HttpRequest) -> HttpResponse:
             "form": form,
             "filtered": filters != RegisterFilters(),
             "page_obj": page,
-            "rows": [register_row(dispute, categories) for dispute in page.object_list],
+            "rows": [register_row(dispute, categories, now, calendar) for dispute in page.object_list],
             "headers": sort_headers(sort),
             "sort": sort,
+            "deadlines_checked": sweep_health(now=timezone.now(), interval_seconds=settings.DEADLINE_SWEEP_SECONDS),
         },
     )
 
@@ -283,12 +301,18 @@ def csv_row(dispute: Dispute, categories: CategoryLabels) -> list[str]:
     ]
 
 
-def csv_lines(disputes: Iterable[Dispute], categories: CategoryLabels) -> Iterator[str]:
+#: Disputes read per chunk of the CSV (two queries each); the first chunk is small, so its rows leave at once.
+CSV_CHUNK = 1000
+CSV_FIRST_CHUNK = 100
+
+
+def csv_lines(chunks: Iterable[list[Dispute]], categories: CategoryLabels) -> Iterator[str]:
+    """The CSV's lines, a chunk of rows at a time (one string per chunk, so the server sends fewer, larger pieces)."""
     writer = csv.writer(_Echo())
     # The byte-order mark tells Excel the file is UTF-8, so names with accents and curly quotes survive.
     yield "\ufeff" + writer.writerow(CSV_HEADER)
-    for dispute in disputes:
-        yield writer.writerow(csv_row(dispute, categories))
+    for chunk in chunks:
+        yield "".join(writer.writerow(csv_row(dispute, categories)) for dispute in chunk)
 
 
 @login_required
@@ -306,8 +330,8 @@ def export_csv(request: HttpRequest) -> StreamingHttpResponse:
         partnership=partnership,
         after={"filters": filters.for_audit(), "sort": sort, "rows": rows},
     )
-    disputes = register_rows(request.user, partnership, filters, sort).iterator(chunk_size=2000)
-    response = StreamingHttpResponse(csv_lines(disputes, categories), content_type="text/csv; charset=utf-8")
+    chunks = register_chunks(request.user, partnership, filters, sort, size=CSV_CHUNK, first=CSV_FIRST_CHUNK)
+    response = StreamingHttpResponse(csv_lines(chunks, categories), content_type="text/csv; charset=utf-8")
     stamp = timezone.now().astimezone(LONDON).strftime("%Y-%m-%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="{partnership.slug}-register-{stamp}.csv"'
     return response
