@@ -7,6 +7,7 @@ policy runtime (`escalation.disputes.permissions`), not written down per policy.
 """
 
 import datetime
+from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -91,16 +92,56 @@ OFFICE_PEOPLE = [
 
 
 def demo_logins() -> list[tuple[str, str, str]]:
-    """(username, password, who) for each demo user, for the start-up lines of `make run`."""
-    user_model = get_user_model()
+    """(username, password, who) for each demo user."""
+    return [(row.username, DEMO_PASSWORD, f"{row.designation}, {row.prefix}") for row in demo_sign_ins()]
+
+
+class DemoSignIn(NamedTuple):
+    prefix: str
+    partnership: str
+    group: str
+    username: str
+    name: str
+    designation: str
+
+
+#: The heading each demo person is listed under in `make run`, by the most senior role they hold.
+SIGN_IN_GROUPS = [
+    ({Role.ADMIN, Role.BUSINESS_MANAGER, Role.CHAIR}, "Partnership business unit"),
+    ({Role.DIRECTOR, Role.NOMINATED_REPRESENTATIVE}, "Directors"),
+    ({Role.SENIOR_MANAGER}, "Senior managers"),
+    ({Role.MANAGER, Role.DSL, Role.DESIGNATED_NURSE}, "Managers and safeguarding leads"),
+    ({Role.PRACTITIONER}, "Practitioners"),
+]
+OFFICE_GROUP = "Office holders (outside the agencies)"
+
+
+def _group_of(roles) -> str:
+    return next((label for held, label in SIGN_IN_GROUPS if held & set(roles)), OFFICE_GROUP)
+
+
+def demo_sign_ins() -> list[DemoSignIn]:
+    """Each demo person who exists, by partnership and then role group, for the start-up lines of `make run`."""
+    existing = set(get_user_model().objects.filter(username__in=_demo_usernames()).values_list("username", flat=True))
+    order = [label for _, label in SIGN_IN_GROUPS] + [OFFICE_GROUP]
+    specs = [(suffix, roles, name, designation) for suffix, _agency, roles, name, designation in PEOPLE]
+    specs += [(suffix, [], name, designation) for suffix, _office, name, designation in OFFICE_PEOPLE]
     rows = []
-    designations = [(suffix, designation) for suffix, *_rest, designation in PEOPLE + OFFICE_PEOPLE]
     for spec in PARTNERSHIPS:
-        for suffix, designation in designations:
-            username = f"{spec['prefix'].lower()}-{suffix}"
-            if user_model.objects.filter(username=username).exists():
-                rows.append((username, DEMO_PASSWORD, f"{designation}, {spec['prefix']}"))
+        rows += sorted(
+            (
+                DemoSignIn(spec["prefix"], spec["name"], _group_of(roles), username, name, designation)
+                for suffix, roles, name, designation in specs
+                if (username := f"{spec['prefix'].lower()}-{suffix}") in existing
+            ),
+            key=lambda row: order.index(row.group),
+        )
     return rows
+
+
+def _demo_usernames() -> list[str]:
+    suffixes = [person[0] for person in PEOPLE + OFFICE_PEOPLE]
+    return [f"{spec['prefix'].lower()}-{suffix}" for spec in PARTNERSHIPS for suffix in suffixes]
 
 
 @transaction.atomic
