@@ -3,11 +3,12 @@
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 
 from agencies.models import Membership, Role
 from escalation.audit.models import AuditEvent
-from escalation.disputes import services
+from escalation.disputes import drafts, services
 from escalation.disputes.models import Dispute
 from escalation.disputes.permissions import ActionRefused
 from escalation.notifications.models import Notification
@@ -17,6 +18,11 @@ from tests.web.conftest import page_text
 
 START = reverse("raise-start")
 CHECK = reverse("raise-check")
+
+
+def draft_of(user) -> dict:
+    """The answers kept for `user` (escalation.disputes.drafts): with the person, not the session."""
+    return drafts.draft_for(user, now=timezone.now())
 
 
 def step_url(step: str, change: bool = False) -> str:
@@ -133,7 +139,7 @@ def test_a_start_stage_the_policy_does_not_allow_is_refused(world_for, client_fo
     response = client.post(step_url("urgent"), {"start_stage": stage})
     assert response.status_code == 200
     assert "govuk-error-summary" in page_text(response)
-    assert "start_stage" not in client.session["raise_dispute"]
+    assert "start_stage" not in draft_of(world.teacher)
 
 
 def test_a_policy_that_gives_no_discretion_does_not_speak_of_a_higher_start(world_for, client_for):
@@ -153,7 +159,7 @@ def test_answering_no_harm_skips_the_urgent_page_and_forgets_a_chosen_stage(tscp
     answer(client, "urgent", {"start_stage": 3})
     assert answer(client, "immediate-harm", {"immediate_harm": "no"}) == step_url("subject")
     assert client.get(step_url("urgent"))["Location"] == step_url("subject")
-    assert "start_stage" not in client.session["raise_dispute"]
+    assert "start_stage" not in draft_of(tscp.teacher)
 
 
 def test_an_error_shows_the_message_and_keeps_everything_typed(bcssp, client_for):
@@ -307,7 +313,7 @@ def test_a_refusal_from_the_service_is_shown_and_the_answers_are_kept(bcssp, cli
     assert "govuk-error-summary" in html and "Bath has no escalation policy loaded yet." in html
     assert "Child A" in html, "the answers are still there"
     assert not Dispute.objects.exists()
-    assert client.session["raise_dispute"]["description"] == "They closed the referral."
+    assert draft_of(bcssp.teacher)["description"] == "They closed the referral."
 
 
 def test_raising_needs_the_csrf_token(bcssp, client_for):
@@ -323,7 +329,7 @@ def test_start_offers_to_continue_or_start_again(bcssp, client_for):
     html = page_text(client.get(START))
     assert "Continue where you left off" in html and step_url("subject-kind") in html
     assert client.post(START)["Location"] == step_url("immediate-harm")
-    assert "raise_dispute" not in client.session
+    assert draft_of(bcssp.teacher) == {}
 
 
 def test_unknown_questions_are_not_found(bcssp, client_for):

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from escalation.disputes.models import Dispute
 from tests.web.conftest import page_text
-from tests.web.test_raise_dispute import CHECK, answer, step_url, walk_to_check
+from tests.web.test_raise_dispute import CHECK, answer, draft_of, step_url, walk_to_check
 
 
 def parts(day: datetime.date | None = None, **typed) -> dict:
@@ -31,7 +31,7 @@ def test_audit_9_6_the_raiser_gives_the_day_the_concern_was_first_considered(bcs
 def test_the_question_is_asked_after_what_has_been_tried_and_may_be_left_blank(bcssp, client_for):
     client = client_for(bcssp.teacher)
     walk_to_check(client, bcssp)
-    assert client.session["raise_dispute"]["concern_outset"] is None
+    assert draft_of(bcssp.teacher)["concern_outset"] is None
     assert "Not given: the day the dispute is raised is used" in page_text(client.get(CHECK))
     client.post(CHECK)
     assert Dispute.objects.get().concern_outset is None
@@ -60,4 +60,4 @@ def test_the_change_link_comes_back_to_the_check_page(bcssp, client_for):
     assert 'class="govuk-fieldset__heading"' in page
     day = timezone.localdate() - datetime.timedelta(days=1)
     assert answer(client, "outset", parts(day), change=True) == CHECK
-    assert client.session["raise_dispute"]["concern_outset"] == day.isoformat()
+    assert draft_of(bcssp.teacher)["concern_outset"] == day.isoformat()

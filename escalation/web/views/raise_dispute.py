@@ -1,4 +1,5 @@
-"""Raising a dispute: one question a page, answers kept in the session, then "check your answers".
+"""Raising a dispute: one question a page, answers kept with the person (escalation.disputes.drafts), then
+"check your answers". A sign-out or an idle timeout loses nothing: signing in again resumes where it stopped.
 
 Nothing is written until the answers are checked and sent; `services.raise_dispute` makes every
 decision about whether the dispute may be raised and at which stage. The question whether anyone is
@@ -18,10 +19,11 @@ from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from agencies.models import Agency, Membership, Sector
-from escalation.disputes import services
+from escalation.disputes import drafts, services
 from escalation.disputes.models import SubjectKind
 from escalation.disputes.permissions import ActionRefused
 from escalation.disputes.worklists import raising_agencies
@@ -30,8 +32,6 @@ from escalation.web.display import nhs_number
 from policies import defaults
 from policies.vocabulary import Condition
 
-SESSION_KEY = "raise_dispute"
-
 
 class Journey:
     """The person's answers so far and what they allow: which questions, which choices."""
@@ -39,16 +39,17 @@ class Journey:
     def __init__(self, request: HttpRequest):
         self.request = request
         self.user = request.user
-        self.draft: dict = request.session.get(SESSION_KEY, {})
         self.agencies: list[Agency] = raising_agencies(self.user)
+        self.draft: dict = drafts.draft_for(self.user, now=timezone.now()) if self.agencies else {}
         self._others: dict[int, list[Agency]] = {}
+        self._people: dict[int, list[tuple]] = {}
 
     def save(self) -> None:
-        self.request.session[SESSION_KEY] = self.draft
-        self.request.session.modified = True
+        drafts.save_draft(self.user, self.draft, now=timezone.now())
 
     def clear(self) -> None:
-        self.request.session.pop(SESSION_KEY, None)
+        drafts.discard_draft(self.user)
+        self.draft = {}
 
     @property
     def several_partnerships(self) -> bool:
@@ -110,6 +111,12 @@ class Journey:
         agency = self.other_agency
         if agency is None:
             return []
+        if agency.pk not in self._people:
+            self._people[agency.pk] = self._people_of(agency)
+        return self._people[agency.pk]
+
+    @staticmethod
+    def _people_of(agency: Agency) -> list[tuple]:
         people: dict[int, tuple] = {}
         memberships = Membership.objects.filter(agency=agency, user__is_active=True).select_related("user")
         for membership in memberships.order_by("user__last_name", "user__first_name", "pk"):
@@ -368,6 +375,7 @@ def start(request: HttpRequest) -> HttpResponse:
             "pre_escalation": pre_escalation,
             "first_url": reverse("raise-step", kwargs={"step": first.slug}),
             "in_progress": bool(journey.draft),
+            "draft_kept_hours": int(drafts.DRAFT_KEPT.total_seconds() // 3600),
             "resume_url": reverse("raise-step", kwargs={"step": resume.slug}) if resume else reverse("raise-check"),
         },
     )
