@@ -1,4 +1,4 @@
-# Front-end assets: GOV.UK Frontend, pinned in package.json, vendored into static/govuk/.
+# Front-end assets: GOV.UK Frontend and accessible-autocomplete, pinned in package.json, vendored into static/govuk/.
 # Included from the top-level Makefile (`include make/frontend.mk`); run from the repository root.
 #
 #   make frontend        npm ci (when node_modules is missing or older than the lock file),

@@ -1,5 +1,6 @@
 #!/bin/sh
 # Vendor GOV.UK Frontend into static/govuk/ so Django serves it at /static/govuk/...
+# (and accessible-autocomplete into static/govuk/accessible-autocomplete/, see the end)
 #
 #   node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.css -> static/govuk/govuk-frontend.min.css
 #   node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js  -> static/govuk/govuk-frontend.min.js
@@ -94,6 +95,30 @@ for ref in $(grep -o 'url([^)]*)' "$DEST/govuk-frontend.min.css" | sed -e 's/^ur
 done
 if grep -q 'sourceMappingURL' "$DEST/govuk-frontend.min.css" "$DEST/govuk-frontend.min.js"; then
     echo "vendor_frontend: sourceMappingURL comment left behind." >&2
+    exit 1
+fi
+
+# accessible-autocomplete (GOV.UK's accessible autocomplete, MIT), for the agency and person pickers:
+# static/govuk/accessible-autocomplete/, its UMD build (window.accessibleAutocomplete) and its CSS, as published.
+AA_PKG="$ROOT/node_modules/accessible-autocomplete"
+AA_VERSION=$(sed -n 's/^[[:space:]]*"version":[[:space:]]*"\([^"]*\)".*/\1/p' "$AA_PKG/package.json" | head -n 1)
+AA_PINNED=$(sed -n 's/^[[:space:]]*"accessible-autocomplete":[[:space:]]*"\([^"]*\)".*/\1/p' "$ROOT/package.json" | head -n 1)
+if [ "$AA_VERSION" != "$AA_PINNED" ]; then
+    echo "vendor_frontend: node_modules has accessible-autocomplete $AA_VERSION but package.json pins $AA_PINNED - run 'npm ci'." >&2
+    exit 1
+fi
+AA_HEADER="accessible-autocomplete $AA_VERSION (MIT licence), vendored by scripts/vendor_frontend.sh - do not edit; run 'make frontend'."
+mkdir -p "$DEST/accessible-autocomplete"
+{
+    printf '/* %s */\n' "$AA_HEADER"
+    sed -e 's|/\*# sourceMappingURL=[^*]*\*/||g' "$AA_PKG/dist/accessible-autocomplete.min.css"
+} > "$DEST/accessible-autocomplete/accessible-autocomplete.min.css"
+{
+    printf '/* %s */\n' "$AA_HEADER"
+    sed -e 's|//# sourceMappingURL=.*$||' "$AA_PKG/dist/accessible-autocomplete.min.js"
+} > "$DEST/accessible-autocomplete/accessible-autocomplete.min.js"
+if grep -q 'sourceMappingURL' "$DEST/accessible-autocomplete/"*; then
+    echo "vendor_frontend: sourceMappingURL comment left behind in accessible-autocomplete." >&2
     exit 1
 fi
 
