@@ -85,3 +85,15 @@ def test_refuses_nonsense(db):
         call_command("generate_disputes", "0", stdout=io.StringIO())
     with pytest.raises(CommandError, match="time zone"):
         call_command("generate_disputes", "5", "--now", "2026-03-04T17:30", stdout=io.StringIO())
+
+
+def test_every_escalation_in_an_approvals_queue_can_be_decided_by_that_manager(generated):
+    """The load test found managers refused on escalations their queue listed: the data must agree with the rule."""
+    from agencies.models import Membership, Role
+    from escalation.disputes.permissions import can_approve
+    from escalation.disputes.worklists import approvals_for
+
+    managers = {membership.user for membership in Membership.objects.filter(role=Role.MANAGER).select_related("user")}
+    listed = [(manager, dispute) for manager in managers for dispute in approvals_for(manager)]
+    assert listed
+    assert all(can_approve(manager, dispute) for manager, dispute in listed)

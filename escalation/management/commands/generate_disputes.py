@@ -45,6 +45,7 @@ from policies.calendar import LONDON, calendar_for
 from policies.loading import deadline_rules_of, rules_of
 from policies.models import DeadlineRule, Policy
 from policies.runtime.deadlines import timing
+from policies.runtime.decide import waiting_for_approval
 from policies.vocabulary import Condition, DeadlineKind, DisputeState, EntryKind, Event, Strength
 
 CHUNK = 5_000
@@ -308,8 +309,12 @@ class Generator:
             moment = self._moment_after(moment, 20, 24 * 6)
         visited = list(enters)
         ended_at = None if is_open else moment
+        policy_rules = rules_of(place.version)
+        next_stage = policy_rules.next_stage(visited[-1])
+        escalable = next_stage is not None and not policy_rules.stage(visited[-1]).binding
         if is_open:
-            state = rnd.choice([DisputeState.RAISED, DisputeState.IN_DISCUSSION, DisputeState.AWAITING_APPROVAL])
+            open_states = [DisputeState.RAISED, DisputeState.IN_DISCUSSION]
+            state = rnd.choice([*open_states, DisputeState.AWAITING_APPROVAL] if escalable else open_states)
         else:
             state = rnd.choices([DisputeState.CLOSED, DisputeState.RESOLVED, DisputeState.WITHDRAWN], [6, 3, 1])[0]
         year = raised_at.astimezone(LONDON).year
@@ -353,8 +358,9 @@ class Generator:
             state=state,
             escalation_proposed_by_id=raiser.pk if state == DisputeState.AWAITING_APPROVAL else None,
             escalation_proposed_at=enters[visited[-1]] if state == DisputeState.AWAITING_APPROVAL else None,
-            escalation_side_id=None,
-            escalation_reason="",
+            # The raiser proposed the escalation, so the raising agency's manager decides it.
+            escalation_side_id=raising.pk if state == DisputeState.AWAITING_APPROVAL else None,
+            escalation_reason=self._words(12) if state == DisputeState.AWAITING_APPROVAL else "",
             closed_at=ended_at,
             updated_at=ended_at or now,
         )
@@ -428,7 +434,11 @@ class Generator:
             }.get(state, AuditEventType.DISPUTE_CLOSED)
             self._audit(rows, closing, dispute, ended_at, raiser, {"stage": visited[-1]})
         if state == DisputeState.AWAITING_APPROVAL:
-            rows.add(WaitingOn, dispute_id=dispute_id, agency_id=raising.pk, role=Role.MANAGER, reason="approval")
+            # Whoever the policy names as approver of the next stage, as the app itself would write it.
+            for waiting in waiting_for_approval(next_stage, raising.pk):
+                rows.add(
+                    WaitingOn, dispute_id=dispute_id, agency_id=waiting.agency_id, role=waiting.role, reason="approval"
+                )
         for _ in range(rnd.randint(1, 4)):
             seen_at = self._moment_after(raised_at, 1, 24 * 10)
             if seen_at < (ended_at or now):
