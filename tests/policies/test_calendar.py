@@ -28,6 +28,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from policies.calendar import DEFAULT_CLOSE, DEFAULT_OPEN, WorkingCalendar, add_calendar_hours, calendar_for
 from policies.models import DeadlineRule
@@ -583,6 +585,23 @@ def test_every_due_and_reminder_of_2026_is_at_a_working_moment():
 )
 def test_working_days_between(cal, start, end, count):
     assert cal.working_days_between(start, end) == count
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    start=st.dates(min_value=d(2015, 1, 1), max_value=d(2030, 12, 31)),
+    span=st.integers(min_value=-10, max_value=3 * 366),
+    nation=st.sampled_from(["ENG", "SCT", "WLS", "NIR"]),
+    closures=st.sets(st.dates(min_value=d(2015, 1, 1), max_value=d(2033, 12, 31)), max_size=8),
+)
+def test_working_days_between_counts_what_walking_day_by_day_counts(start, span, nation, closures):
+    """Counted by arithmetic (a register row years overdue must be cheap), the same as walking the days."""
+    cal = WorkingCalendar(nation=nation, closure_days=frozenset(closures))
+    end = start + datetime.timedelta(days=span)
+    walked = sum(cal.is_working_day(start + datetime.timedelta(days=i)) for i in range(1, span + 1))
+    begin = datetime.datetime.combine(start, datetime.time(10), tzinfo=LONDON)
+    finish = datetime.datetime.combine(end, datetime.time(12), tzinfo=LONDON)
+    assert cal.working_days_between(begin, finish) == walked
 
 
 # --- how escalation.deadlines uses the calendar ---------------------------------------------------------------
