@@ -70,7 +70,7 @@ class Move:
 
     @property
     def words(self) -> str:
-        """'Manager at Hackney Children's Services (Tom Team), to act at this stage'."""
+        """'Manager at Northgate Children's Services (Sam Jones), to act at this stage'."""
         return f"{role_label(self.role)} at {self.place} ({self.names}), {self.reason}"
 
 

@@ -1,6 +1,6 @@
 """What a policy's notification says: a headline and a body in plain English for each event.
 
-"BCSSP-2026-0001: escalation to stage 2 approved (Manager to manager)", never "stage entered (stage 2)". The body
+"REF-2026-0001: escalation to stage 2 approved (Manager to manager)", never "stage entered (stage 2)". The body
 says what happens next and by when, in the words of `policies.time_words`. Both may go by e-mail, so neither
 carries personal data: the reference, the stage and the deadline, nothing about the child, the adult or the
 workers; the details are behind sign-in.
