@@ -150,3 +150,37 @@ def test_business_manager_reads_the_register_as_cards_on_a_phone(journey, busy_w
     visit(manager, "/notifications/", "notifications", width, problems)
     assert not problems, problems
     walk.assert_clean()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_admin_and_the_chair_work_their_pages_on_a_phone(journey, busy_world, width):
+    """The partnership admin's People pages and the import, and the chair's role approvals, reflow at 320 px too."""
+    from agencies.models import Role
+    from escalation.accounts.roles import grant_role
+
+    world, urgent, _ = busy_world
+    world.admin.totpdevice_set.create(name="Phone", confirmed=True)
+    world.chair.totpdevice_set.create(name="Phone", confirmed=True)
+    grant_role(
+        user=world.teacher, agency=world.office, role=Role.BUSINESS_MANAGER, granted_by=world.admin, now=timezone.now()
+    )
+    walk: Journey = journey(f"busy-admin-chair-{width}")
+    problems: list[str] = []
+
+    admin = walk.person("admin", world.admin, width=width)
+    admin.sign_in()
+    no_sideways_scroll(admin, width, problems)
+    visit(admin, "/people/", "people", width, problems)
+    visit(admin, "/people/invite/", "people-invite", width, problems)
+    visit(admin, f"/people/{world.teacher.pk}/", "person", width, problems)
+    visit(admin, "/people/import/", "people-import", width, problems)
+
+    chair = walk.person("chair", world.chair, width=width)
+    chair.sign_in()
+    no_sideways_scroll(chair, width, problems)
+    visit(chair, "/people/role-requests/", "role-requests", width, problems)
+    assert "Business manager" in text_of(chair, "main") or "business manager" in text_of(chair, "main")
+    visit(chair, "/register/", "register", width, problems)
+    visit(chair, f"/disputes/{urgent.reference}/", "dispute", width, problems)
+    assert not problems, problems
+    walk.assert_clean()
