@@ -34,6 +34,8 @@ class RoleFields(forms.Form):
         queryset=Agency.objects.none(),
         label="Agency",
         empty_label="Choose an agency",
+        # A partnership has hundreds of agencies: GOV.UK's accessible autocomplete narrows the select as you type.
+        widget=forms.Select(attrs={"data-module": "app-autocomplete"}),
         error_messages={"required": "Choose the agency", "invalid_choice": "Choose one of the agencies listed"},
     )
     role = forms.ChoiceField(

@@ -102,3 +102,11 @@ def test_the_people_pages_show_no_case_data(admin_client, bcssp):
     for url in (reverse("people"), reverse("person", args=[bcssp.teacher.pk])):
         body = admin_client.get(url).content.decode()
         assert dispute.reference not in body and "Child A" not in body
+
+
+def test_the_agency_is_chosen_with_the_autocomplete_over_a_plain_select(admin_client, bcssp):
+    """A partnership has hundreds of agencies: a select GOV.UK's accessible autocomplete enhances, usable without it."""
+    for url in (reverse("people-invite"), reverse("person", args=[bcssp.teacher.pk])):
+        page = admin_client.get(url).content.decode()
+        assert 'data-module="app-autocomplete"' in page and "<select" in page, url
+        assert "js/autocomplete" in page, url
