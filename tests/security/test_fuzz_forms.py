@@ -605,10 +605,11 @@ few = settings(
     phases=[Phase.explicit, Phase.reuse, Phase.generate],  # shrinking a megabyte would take longer than the test
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-#: Text from a few characters to a megabyte (in UTF-8), built from a short random piece so hypothesis need not
-#: draw it all. A request body is capped at 2.5 MB (DATA_UPLOAD_MAX_MEMORY_SIZE): past that Django answers 400.
+#: Text from just over the longest limit (10,000 characters) to a megabyte (in UTF-8), built from a short random
+#: piece so hypothesis need not draw it all. A request body is capped at 2.5 MB (DATA_UPLOAD_MAX_MEMORY_SIZE): past
+#: that Django answers 400, so the size is counted in bytes, but never fewer characters than the limit plus one.
 LONG = st.builds(
-    lambda piece, size: piece * max(1, size // len(piece.encode("utf-8"))),
+    lambda piece, size: piece * max(size // len(piece.encode("utf-8")), 10_000 // len(piece) + 1),
     st.text(alphabet=st.characters(exclude_categories=("Cs",)), min_size=1, max_size=8),
     st.sampled_from([10_001, 100_000, 1_000_000]),
 )
@@ -619,6 +620,7 @@ WITH_NUL = st.builds(lambda a, b: f"{a}\x00{b}", TEXT, TEXT)
 @few
 @given(text=LONG)
 @example(text="a" * 1_000_001)
+@example(text="\x1bIp" * 3_334)  # three characters a piece: just over 10,000 characters, not bytes
 def test_long_values_on_the_record_form_are_refused_whole(world, dispute, text):
     client = signed_in(world.teacher)
     url = reverse("dispute-add-entry", args=[dispute.reference])
