@@ -10,27 +10,25 @@ set up an authenticator app before any other page.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import logging
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
 
 from agencies.models import Agency, Partnership
+from escalation.accounts.links import hash_token, new_token, send_link
 from escalation.accounts.models import Invitation
 from escalation.accounts.roles import administers, grant_role
 from escalation.audit import trail as audit
 from escalation.audit.events import AuditEventType
+from policies import time_words
 from policies.runtime import ActionRefused
 
 logger = logging.getLogger(__name__)
@@ -59,10 +57,6 @@ class RoleToGrant:
     designation: str = ""
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def invitation_link(token: str) -> str:
     return settings.SITE_URL.rstrip("/") + reverse("invitation-accept", kwargs={"token": token})
 
@@ -80,33 +74,24 @@ def normalise_email(email: str) -> str:
 
 def _send(*, to: str, partnership_name: str, link: str, expires_at: datetime.datetime) -> None:
     """Sends the invitation; a mail server that refuses is logged, and the admin can send a new link."""
-    expires = timezone.localtime(expires_at).strftime("%-d %B %Y at %-I:%M%p").replace("AM", "am").replace("PM", "pm")
     body = (
         f"{partnership_name} has invited you to use Safeguarding escalations, the service for resolving "
         "professional disagreements under its escalation policy.\n\n"
         f"Set your password here: {link}\n\n"
-        f"The link works once, until {expires}. If it has expired, ask your partnership admin for a new one.\n"
+        f"The link works once, until {time_words.moment(expires_at)}. If it has expired, ask your partnership admin "
+        "for a new one.\n"
         "If you were not expecting this e-mail, you can ignore it.\n"
     )
-    message = EmailMessage(
-        subject="You have been invited to Safeguarding escalations",
-        body=body,
-        to=[to],
-        headers={"Auto-Submitted": "auto-generated"},
-    )
-    try:
-        message.send()
-    except OSError:
-        logger.warning("the invitation e-mail could not be sent now; the admin can send a new link")
+    send_link(to=to, subject="You have been invited to Safeguarding escalations", body=body, what="invitation")
 
 
 def _new_invitation(*, user, partnership: Partnership, invited_by, now: datetime.datetime) -> Invitation:
-    token = secrets.token_urlsafe(32)
+    token, token_hash = new_token()
     invitation = Invitation.objects.create(
         user=user,
         partnership=partnership,
         invited_by=invited_by,
-        token_hash=hash_token(token),
+        token_hash=token_hash,
         created_at=now,
         expires_at=now + datetime.timedelta(days=INVITATION_DAYS),
     )

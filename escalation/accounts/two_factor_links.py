@@ -18,13 +18,10 @@ sending, starting and using one are audited. Permission lasts for this session o
 from __future__ import annotations
 
 import datetime
-import hashlib
 import logging
-import secrets
 from functools import partial
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
@@ -33,10 +30,12 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from agencies.models import Membership, Partnership, Role
+from escalation.accounts.links import hash_token, new_token, send_link
 from escalation.accounts.models import TwoFactorLink
 from escalation.accounts.sessions import end_sessions_of, remember_token
 from escalation.audit import trail as audit
 from escalation.audit.events import AuditEventType
+from policies import time_words
 
 logger = logging.getLogger(__name__)
 
@@ -51,10 +50,6 @@ SESSION_KEY = "two_factor_enrolment_for"
 
 class RecoveryRefused(Exception):
     """The person starting recovery may not start it for this person; the message says why."""
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def link_address(token: str) -> str:
@@ -79,7 +74,7 @@ def _details(link: TwoFactorLink) -> dict:
 
 
 def _send(*, to: str, purpose: str, address: str, expires_at: datetime.datetime) -> None:
-    expires = timezone.localtime(expires_at).strftime("%-d %B %Y at %H:%M")
+    expires = time_words.moment(expires_at)
     if purpose == RECOVERY:
         opening = (
             "Your partnership's business manager has started the recovery of your two-factor authentication, "
@@ -92,26 +87,17 @@ def _send(*, to: str, purpose: str, address: str, expires_at: datetime.datetime)
         f"The link works once, until {expires}. If you did not ask for this, tell your partnership's business "
         "manager: someone may know your password.\n"
     )
-    message = EmailMessage(
-        subject="Set up two-factor authentication",
-        body=body,
-        to=[to],
-        headers={"Auto-Submitted": "auto-generated"},
-    )
-    try:
-        message.send()
-    except OSError:
-        logger.warning("the two-factor link could not be e-mailed now; a new one can be asked for")
+    send_link(to=to, subject="Set up two-factor authentication", body=body, what="two-factor link")
 
 
 def _new_link(user, purpose: str, *, now: datetime.datetime, started_by=None) -> tuple[TwoFactorLink, str]:
     """A new link for `user`; any earlier unused link of theirs stops working."""
     TwoFactorLink.objects.filter(user=user, used_at__isnull=True, expires_at__gt=now).update(expires_at=now)
-    token = secrets.token_urlsafe(32)
+    token, token_hash = new_token()
     link = TwoFactorLink.objects.create(
         user=user,
         purpose=purpose,
-        token_hash=hash_token(token),
+        token_hash=token_hash,
         created_at=now,
         expires_at=now + LIFETIME[purpose],
         started_by=started_by,

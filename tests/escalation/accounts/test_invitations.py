@@ -140,3 +140,15 @@ def test_an_expired_replaced_or_suspended_link_does_not_work(client, bcssp, invi
     newest.refresh_from_db()
     assert not newest.is_usable(start)
     assert client.get(reverse("invitation-accept", kwargs={"token": "not-a-real-token"})).status_code == 404
+
+
+def test_the_links_e_mails_say_when_they_expire_as_every_page_does(bcssp, invite, django_capture_on_commit_callbacks):
+    """One way to say time: '5pm on Wednesday 9 December 2026', in the invitation and the two-factor link alike."""
+    from escalation.accounts.two_factor_links import send_first_link
+
+    now = datetime.datetime(2026, 12, 2, 15, 30, tzinfo=datetime.UTC)
+    invite(now=now)
+    assert "until 3:30pm on Wednesday 9 December 2026." in mail.outbox[-1].body
+    with django_capture_on_commit_callbacks(execute=True):
+        send_first_link(bcssp.business_manager, now=now)
+    assert "until 4:30pm on Wednesday 2 December 2026." in mail.outbox[-1].body
