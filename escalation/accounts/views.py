@@ -173,12 +173,19 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
     now = timezone.now()
     invitation = invitations.usable_invitation(token, now=now)
     if invitation is None:
-        return render(request, "accounts/invitation_unusable.html", status=404)
+        return render(
+            request, "accounts/invitation_unusable.html", {"invitation_days": invitations.INVITATION_DAYS}, status=404
+        )
     form = NewPasswordForm(invitation.user, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         user = invitations.accept_invitation(token=token, password=form.cleaned_data["new_password1"], now=now)
         if user is None:
-            return render(request, "accounts/invitation_unusable.html", status=404)
+            return render(
+                request,
+                "accounts/invitation_unusable.html",
+                {"invitation_days": invitations.INVITATION_DAYS},
+                status=404,
+            )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         two_factor_links.allow_enrolment(request, user)  # the invitation e-mail proved they read the account's mail
         messages.success(request, "Your password is set. You are signed in.")

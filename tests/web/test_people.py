@@ -110,3 +110,12 @@ def test_the_agency_is_chosen_with_the_autocomplete_over_a_plain_select(admin_cl
         page = admin_client.get(url).content.decode()
         assert 'data-module="app-autocomplete"' in page and "<select" in page, url
         assert "js/autocomplete" in page, url
+
+
+def test_the_invitation_pages_give_the_links_lifetime_from_its_one_setting(admin_client, settings, monkeypatch):
+    from escalation.accounts import invitations
+
+    monkeypatch.setattr(invitations, "INVITATION_DAYS", 3)
+    assert "It works once and for 3 days." in admin_client.get(reverse("people-invite")).content.decode()
+    unusable = admin_client.get(reverse("invitation-accept", kwargs={"token": "not-a-real-token"}))
+    assert "works once and for 3 days" in unusable.content.decode()

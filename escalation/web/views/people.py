@@ -104,9 +104,13 @@ def invite(request: HttpRequest) -> HttpResponse:
         except ActionRefused as refused:
             form.add_error(None, str(refused))
         else:
-            messages.success(request, f"Invitation sent to {invitation.user.email}. The link works for 7 days.")
+            messages.success(
+                request,
+                (f"Invitation sent to {invitation.user.email}. The link works for {invitations.INVITATION_DAYS} days."),
+            )
             return redirect("person", user_id=invitation.user_id)
-    return render(request, "people/invite.html", {"form": form, "people_section": True})
+    context = {"form": form, "people_section": True, "invitation_days": invitations.INVITATION_DAYS}
+    return render(request, "people/invite.html", context)
 
 
 def _person_or_404(request: HttpRequest, user_id: int):
