@@ -10,11 +10,14 @@ closed), and then:
   percentile, and their ratio;
 - for each size in BENCH_SWEEP_SIZES, adds that many due deadlines (half a reminder, half a breach, each telling
   about four people) and sweeps them with the per-row sweep (bench/per_row_sweep.py), then adds as many again and
-  sweeps them with the set-based sweep: deadlines a second, queries a deadline and the ratio;
+  sweeps them with the set-based sweep: deadlines a second, queries a deadline and the ratio, and the set-based
+  sweep's two steps apart: marking (claim, mark, audit: the deadline is breached, its notice owed) and telling
+  (whom each owed notice reaches, and their outbox rows);
 - sweeps one more set with two set-based sweeps at once (two threads, two connections): deadlines a second.
 
-Both sweeps take batches of BENCH_SWEEP_BATCH rows (the app's default, 200, unless given); the set-based sweep is
-also timed with batches of 1,000 (DEADLINE_SWEEP_BATCH_SIZE sets the app's). A million disputes:
+Both sweeps take batches of BENCH_SWEEP_BATCH rows (200 unless given, the per-row sweep's old default); the
+set-based sweep is also timed with batches of 1,000, the app's default (DEADLINE_SWEEP_BATCH_SIZE sets the app's).
+A million disputes:
 `make bench-sweep BENCH_SWEEP_DISPUTES=1000000` (the data takes a while to generate).
 """
 
@@ -159,6 +162,25 @@ def timed(sweeper, now: datetime.datetime, batch_size: int) -> tuple:
     return result, time.perf_counter() - began, counter.count
 
 
+def timed_steps(now: datetime.datetime, batch_size: int) -> tuple:
+    """The set-based sweep's two steps timed apart: marking (claim, mark, audit) and telling (the outbox rows).
+    The same work as `sweep()`; (result, seconds in all, queries, seconds marking, seconds telling)."""
+    from django.db import connection
+
+    from escalation.deadlines.sweep import BREACH, REMINDER, SweepResult, mark_due, tell_owed
+
+    counter = QueryCounter()
+    result = SweepResult()
+    with connection.execute_wrapper(counter):
+        began = time.perf_counter()
+        result.breached = mark_due(BREACH, now, batch_size)
+        result.reminded = mark_due(REMINDER, now, batch_size)
+        marked = time.perf_counter()
+        result.notifications_queued = tell_owed(BREACH, now, batch_size) + tell_owed(REMINDER, now, batch_size)
+        told = time.perf_counter()
+    return result, told - began, counter.count, marked - began, told - marked
+
+
 def two_at_once(now: datetime.datetime) -> tuple[int, float]:  # batches of SWEEP_BATCH
     """Two set-based sweeps started together, each on its own connection: deadlines handled and seconds taken."""
     from django.db import connection
@@ -246,37 +268,51 @@ def main() -> None:
         # and after the set before it, is all that is due when it is swept.
         moment = now - datetime.timedelta(days=60)
         for size in SIZES:
-            for name, sweeper, batch_size in (
-                ("per-row", sweep_per_row, SWEEP_BATCH),
-                ("set-based", sweep, SWEEP_BATCH),
-                (f"set-based, batches of {BIG_BATCH}", sweep, BIG_BATCH),
+            for name, batch_size in (
+                ("per-row", SWEEP_BATCH),
+                ("set-based", SWEEP_BATCH),
+                (f"set-based, batches of {BIG_BATCH}", BIG_BATCH),
             ):
                 moment += datetime.timedelta(days=1)
                 add_due_deadlines(world, made, made + size, moment)
                 made += size
-                result, took, queries = timed(sweeper, moment, batch_size)
+                if name == "per-row":
+                    result, took, queries = timed(sweep_per_row, moment, batch_size)
+                    steps = None
+                else:
+                    result, took, queries, marking, telling = timed_steps(moment, batch_size)
+                    steps = (marking, telling)
                 handled = result.reminded + result.breached
                 if handled != size:
                     print(f"  WARNING: {name} handled {handled:,}, expected {size:,}")
-                rows.append((size, name, result, took, queries))
+                rows.append((size, name, result, took, queries, steps))
                 print(f"  {name}: {size:,} due deadlines swept in {took:,.1f}s", flush=True)
         print()
         print(f"Deadline sweep on {connection.vendor}, {total:,} rows already in the table, batches of {SWEEP_BATCH}:")
         print(
             f"{'due':>8} {'sweep':>28} {'reminded':>9} {'breached':>9} {'notifications':>14} {'seconds':>8} "
-            f"{'deadlines/s':>12} {'queries/deadline':>17}"
+            f"{'deadlines/s':>12} {'queries/deadline':>17} {'marked/s':>10} {'told/s':>8}"
         )
         rates: dict[tuple[int, str], float] = {}
-        for size, name, result, took, queries in rows:
+        marking_rates: dict[tuple[int, str], float] = {}
+        for size, name, result, took, queries, steps in rows:
             handled = result.reminded + result.breached
             rates[(size, name)] = handled / took
+            by_step = ""
+            if steps:
+                marking_rates[(size, name)] = handled / steps[0]
+                by_step = f" {handled / steps[0]:>10,.0f} {handled / steps[1]:>8,.0f}"
             print(
                 f"{size:>8,} {name:>28} {result.reminded:>9,} {result.breached:>9,} "
                 f"{result.notifications_queued:>14,} {took:>8.2f} {handled / took:>12,.0f} {queries / handled:>17.3f}"
+                f"{by_step}"
             )
         for size in SIZES:
             for name in ("set-based", f"set-based, batches of {BIG_BATCH}"):
-                print(f"  {size:,} due: {name} {rates[(size, name)] / rates[(size, 'per-row')]:.1f}x per-row")
+                print(
+                    f"  {size:,} due: {name} {rates[(size, name)] / rates[(size, 'per-row')]:.1f}x per-row in all; "
+                    f"its marking {marking_rates[(size, name)] / rates[(size, 'per-row')]:.1f}x"
+                )
 
         size = max(SIZES)
         moment += datetime.timedelta(days=1)

@@ -31,6 +31,10 @@ class Deadline(models.Model):
     reminded_at = models.DateTimeField(null=True, blank=True)
     breached_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Set by the sweep in the update that marks the row reminded or breached, cleared by the one that writes the
+    # notifications: the notice is owed from that moment, and whoever it goes to is found when it is written.
+    reminder_owed = models.BooleanField(default=False, db_default=False)
+    breach_owed = models.BooleanField(default=False, db_default=False)
     met = models.BooleanField(null=True, help_text="Set on closing: met in time, or not.")
     guide = models.BooleanField(
         default=False,
@@ -52,6 +56,9 @@ class Deadline(models.Model):
                 name="deadline_reminder_due",
                 condition=Q(closed_at__isnull=True, reminded_at__isnull=True, paused_at__isnull=True),
             ),
+            # The notices the sweep owes (escalation.deadlines.sweep.tell_owed): empty but for moments after marking.
+            models.Index(fields=["id"], name="deadline_reminder_owed", condition=Q(reminder_owed=True)),
+            models.Index(fields=["id"], name="deadline_breach_owed", condition=Q(breach_owed=True)),
             # The register's "overdue" (escalation.disputes.register.overdue_deadline): one probe per dispute.
             models.Index(
                 fields=["dispute"],

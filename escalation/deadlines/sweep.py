@@ -1,24 +1,36 @@
 """The deadline sweep: finds due reminders and breaches in the database and records each exactly once.
 
-Celery beat runs it every minute (or `manage.py serve` does, in the embedded default). It works in batches, and
-each batch is one transaction of a fixed number of statements however many rows it holds:
+Celery beat runs it every minute (or `manage.py serve` does, in the embedded default). It has two steps, each in
+batches, each batch one transaction of a fixed number of statements however many rows it holds.
+
+**Marking** (`mark_due`) records that a deadline was reminded or breached, and owes its notice:
 
 1. one statement claims and marks the batch: an `UPDATE ... RETURNING` whose rows come from a `SELECT ... FOR
-   UPDATE SKIP LOCKED` of the oldest due rows, so a second sweep running at once takes other rows;
-2. one query loads the claimed rows with their disputes and rules, and one (two with partnership offices)
-   finds everyone any of them should tell (`notifications.outbox.PreloadedDirectory`);
-3. one insert writes the batch's audit events and one its outbox rows; e-mail goes out after commit.
+   UPDATE SKIP LOCKED` of the oldest due rows, so a second sweep running at once takes other rows. The same update
+   sets the row's `reminder_owed` or `breach_owed`: the one notification event of that deadline;
+2. one `INSERT ... SELECT` writes the batch's audit events, built by the database from the rows just marked.
 
-Correctness never depends on there being one sweep. The update is guarded: it sets a row's reminder or breach
-only where it is still unset (and the row still open and not paused), and its `RETURNING` names exactly the rows
-it changed. Whatever locks, skips or races happen, a row changes from "not breached" to "breached" in one
-committed update only, and only the sweep whose update changed it audits it and tells anyone. A sweep killed part
-way loses only its open batch, which rolls back whole and is taken by the next sweep.
+No row is read into Python: the batch costs the database's time only.
+
+**Telling** (`tell_owed`) writes the owed notices: it claims owed rows the same way (clearing the flag), finds
+everyone each one goes to from the policy as it stands (one query for the rows, one or two for the people:
+`notifications.outbox.PreloadedDirectory`) and writes their outbox rows in one insert; e-mail goes out after
+commit. Whom a notice reaches is decided here, when it is written, so the marking never waits for it, and several
+workers can tell at once.
+
+Correctness never depends on there being one sweep. Each update is guarded: it sets a row's reminder or breach
+only where it is still unset (and the row still open and not paused), clears an owed flag only where it is still
+set, and its `RETURNING` names exactly the rows it changed. Whatever locks, skips or races happen, a row changes
+from "not breached" to "breached" in one committed update only, which audits it in the same transaction; its
+notice is owed from that commit and written by the one transaction that clears the flag. A sweep killed part way
+loses only its open batch, which rolls back whole: a marked row whose notice was not yet written stays owed, and
+the next sweep tells it.
 
 A breach is recorded once the due moment has passed (at the due moment itself the deadline is still met, as
 `policies.runtime.deadlines.met_on_closing` counts it); a reminder at its moment. Both moments are stored UTC
 instants, so clock changes cannot move them. "Nothing due" is one query, outside any transaction: one probe of
-each of the partial indexes `deadline_breach_due` and `deadline_reminder_due`.
+each of the partial indexes `deadline_breach_due`, `deadline_reminder_due`, `deadline_breach_owed` and
+`deadline_reminder_owed`.
 """
 
 import datetime
@@ -28,10 +40,11 @@ from dataclasses import asdict, dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import CharField, DateTimeField, F, Func, QuerySet, Value
+from django.db.models.functions import Cast, JSONObject
 
-from escalation.audit import trail as audit
 from escalation.audit.events import AuditEventType
+from escalation.audit.models import AuditEvent
 from escalation.deadlines.models import Deadline
 from escalation.deadlines.overdue import deadline_label, london_time
 from escalation.notifications.models import Notification
@@ -109,6 +122,23 @@ def breach_to(deadline: Deadline) -> list:
     return list(deadline.rule.breach_to) or role_recipients(deadline.rule.breach_roles)
 
 
+class IsoMoment(Func):
+    """A stored moment as the text `datetime.isoformat()` gives it in UTC, for JSON the database writes itself."""
+
+    output_field = CharField()
+    # Django keeps SQLite datetimes as "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC.
+    template = "(REPLACE(%(expressions)s, ' ', 'T') || '+00:00')"
+
+    def as_postgresql(self, compiler, connection, **extra):
+        # Microseconds in six digits, and only when there are any, as Python writes them.
+        utc = "(%(expressions)s AT TIME ZONE 'UTC')"
+        template = (
+            f"(TO_CHAR({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') "
+            f"|| COALESCE(NULLIF(TO_CHAR({utc}, '.US'), '.000000'), '') || '+00:00')"
+        )
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+
 @dataclass(frozen=True)
 class _Kind:
     """A reminder or a breach: which rows are due, how the claim marks them, and what is written for each."""
@@ -118,13 +148,16 @@ class _Kind:
     #: SQL: the columns the claim sets (each %s is the sweep's moment) and the guard it sets them under.
     marks: str
     guard: str
+    #: The column saying this kind's notice is owed (set by the marking, cleared by the telling).
+    owed: str
     audit_event: AuditEventType
 
-    def audit_after(self, deadline: Deadline) -> dict:
-        after = {"rule": deadline.rule.name, "due_at": deadline.due_at.isoformat()}
+    def audit_after(self) -> JSONObject:
+        """What each audit event records of its deadline, as the database writes it."""
+        after = {"rule": F("rule__name"), "due_at": IsoMoment("due_at")}
         if self is BREACH:
-            after["event"] = deadline.rule.breach_event
-        return after
+            after["event"] = F("rule__breach_event")
+        return JSONObject(**after)
 
     def tell(self, deadline: Deadline) -> Tell:
         if self is BREACH:
@@ -148,53 +181,60 @@ class _Kind:
         else:
             deadline.reminded_at = now
 
+    def owed_rows(self) -> QuerySet[Deadline]:
+        return Deadline.objects.filter(**{self.owed: True})
+
 
 _OPEN = "closed_at IS NULL AND paused_at IS NULL AND breached_at IS NULL"
 
 BREACH = _Kind(
     due=breaches_due,
     order_by="due_at",
-    marks="breached_at = %s, reminded_at = COALESCE(reminded_at, %s)",
+    # A breach also closes the reminder; a reminder it closes is not owed (the breach notice says more).
+    marks="breached_at = %s, reminded_at = COALESCE(reminded_at, %s), breach_owed = TRUE",
     guard=_OPEN,
+    owed="breach_owed",
     audit_event=AuditEventType.DEADLINE_BREACHED,
 )
 REMINDER = _Kind(
     due=reminders_due,
     order_by="remind_at",
-    marks="reminded_at = %s",
+    marks="reminded_at = %s, reminder_owed = TRUE",
     guard=f"{_OPEN} AND reminded_at IS NULL",
+    owed="reminder_owed",
     audit_event=AuditEventType.DEADLINE_REMINDED,
 )
 
 
 # Every piece of these statements is a constant or SQL that Django compiled; every value is a parameter.
 #: MATERIALIZED: the rows are chosen (and locked) once, before the update reads them. `chosen.pk`, named in full:
-#: Django names the column "pk", and a bare "id" would be the updated table's own.
+#: Django names the column "pk", and a bare "id" would be the updated table's own. `= ANY(ARRAY(...))`, not `IN`:
+#: the update then finds its rows by primary key whatever the planner thinks the partial index holds (right after a
+#: marking, the owed indexes hold thousands of rows that the table's statistics do not know of yet).
 _CLAIM_POSTGRESQL = (
     "WITH chosen AS MATERIALIZED ({chosen}) "
-    "UPDATE {table} SET {marks} WHERE id IN (SELECT chosen.pk FROM chosen) AND {guard} RETURNING id"
+    "UPDATE {table} SET {marks} WHERE id = ANY(ARRAY(SELECT chosen.pk FROM chosen)) AND {guard} RETURNING id"
 )
 #: SQLite has one writer at a time: the whole statement runs under the database's write lock.
 _CLAIM = "UPDATE {table} SET {marks} WHERE id IN ({chosen}) AND {guard} RETURNING id"
 
 
-def _claim(kind: _Kind, candidates: QuerySet[Deadline], now: datetime.datetime, limit: int) -> list[int]:
-    """Mark up to `limit` of the candidates (oldest first) as reminded or breached in one statement; the ids of the
-    rows this statement changed. On PostgreSQL rows another transaction holds are skipped, not waited for."""
-    # Oldest first, by the indexed column alone: a tie-breaker would make PostgreSQL read every row due at the
-    # same moment before the LIMIT, on every batch.
-    chosen = candidates.order_by(kind.order_by).values("pk")[:limit]
+def _take(
+    candidates: QuerySet[Deadline], order_by: str, marks: str, guard: str, now: datetime.datetime, limit: int
+) -> list[int]:
+    """Set `marks` on up to `limit` of the candidates (first by `order_by`) where `guard` still holds, in one
+    statement; the ids of the rows this statement changed. On PostgreSQL rows another transaction holds are
+    skipped, not waited for."""
+    # By the indexed column alone: a tie-breaker would make PostgreSQL read every row due at the same moment before
+    # the LIMIT, on every batch.
+    chosen = candidates.order_by(order_by).values("pk")[:limit]
     if connection.features.has_select_for_update_skip_locked:
         chosen = chosen.select_for_update(skip_locked=True, of=("self",))
     chosen_sql, chosen_params = chosen.query.sql_with_params()
     moment = connection.ops.adapt_datetimefield_value(now)
-    parts = {
-        "chosen": chosen_sql,
-        "table": connection.ops.quote_name(Deadline._meta.db_table),
-        "marks": kind.marks,
-        "guard": kind.guard,
-    }
-    marks_params = [moment] * kind.marks.count("%s")
+    parts = {"chosen": chosen_sql, "table": connection.ops.quote_name(Deadline._meta.db_table)}
+    parts |= {"marks": marks, "guard": guard}
+    marks_params = [moment] * marks.count("%s")
     if connection.vendor == "postgresql":
         sql, params = _CLAIM_POSTGRESQL.format(**parts), [*chosen_params, *marks_params]
     else:
@@ -202,6 +242,58 @@ def _claim(kind: _Kind, candidates: QuerySet[Deadline], now: datetime.datetime, 
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
+
+
+def _claim(kind: _Kind, candidates: QuerySet[Deadline], now: datetime.datetime, limit: int) -> list[int]:
+    """Mark up to `limit` of the candidates (oldest first) as reminded or breached, their notice owed."""
+    return _take(candidates, kind.order_by, kind.marks, kind.guard, now, limit)
+
+
+def _claim_owed(kind: _Kind, candidates: QuerySet[Deadline], now: datetime.datetime, limit: int) -> list[int]:
+    """Clear the owed flag of up to `limit` of the candidates whose notice is still owed: theirs to write now."""
+    return _take(candidates.filter(**{kind.owed: True}), "pk", f"{kind.owed} = FALSE", kind.owed, now, limit)
+
+
+#: The audit table's columns the marking fills, in the order `_audit` selects them; the rest keep their defaults.
+_AUDIT_COLUMNS = (
+    "at", "actor_label", "action", "partnership_id", "dispute_id_value", "dispute_reference", "object_type",
+    "object_id", "after", "user_agent",
+)  # fmt: skip
+
+
+def _audit(kind: _Kind, ids: list[int], now: datetime.datetime) -> None:
+    """One `INSERT ... SELECT`: the same events as `audit.record_system_events` for each row, by the system, at
+    `now`, written by the database from the rows themselves."""
+    events = (
+        Deadline.objects.filter(pk__in=ids)
+        .order_by("pk")
+        .values_list(
+            Value(now, output_field=DateTimeField()),
+            Value("system"),
+            Value(kind.audit_event.value),
+            F("dispute__partnership_id"),
+            F("dispute_id"),
+            F("dispute__reference"),
+            Value(Deadline.__name__),
+            Cast("pk", CharField()),
+            kind.audit_after(),
+            Value(""),
+        )
+    )
+    select_sql, params = events.query.sql_with_params()
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(column) for column in _AUDIT_COLUMNS)
+    with connection.cursor() as cursor:
+        # The names are the model's; the SELECT is Django's, every value in it a parameter.
+        cursor.execute(f"INSERT INTO {quote(AuditEvent._meta.db_table)} ({columns}) {select_sql}", params)  # noqa: S608
+
+
+def _mark(kind: _Kind, candidates: QuerySet[Deadline], now: datetime.datetime, limit: int) -> list[int]:
+    """One marking batch: claim and mark, audit. Call inside a transaction."""
+    ids = _claim(kind, candidates, now, limit)
+    if ids:
+        _audit(kind, ids, now)
+    return ids
 
 
 def _load(ids: list[int]) -> list[Deadline]:
@@ -231,73 +323,83 @@ def _load(ids: list[int]) -> list[Deadline]:
     return rows
 
 
-def _record(
-    kind: _Kind, candidates: QuerySet[Deadline], now: datetime.datetime, limit: int
-) -> tuple[list[Deadline], list[Notification]]:
-    """One batch: claim and mark, audit, tell. Call inside a transaction."""
-    ids = _claim(kind, candidates, now, limit)
+def _tell(kind: _Kind, candidates: QuerySet[Deadline], now: datetime.datetime, limit: int) -> tuple[int, list]:
+    """One telling batch: claim owed notices, find their people, write the outbox. Call inside a transaction.
+    (how many notices, the outbox rows written)"""
+    ids = _claim_owed(kind, candidates, now, limit)
     if not ids:
-        return [], []
+        return 0, []
     rows = _load(ids)
-    for row in rows:
-        kind.mark(row, now)
-    audit.record_system_events(kind.audit_event, ((row.dispute, row, kind.audit_after(row)) for row in rows), now=now)
     directory = PreloadedDirectory(row.dispute for row in rows)
-    return rows, queue_many([kind.tell(row) for row in rows], now, directory)
+    return len(rows), queue_many([kind.tell(row) for row in rows], now, directory)
+
+
+def _record(kind: _Kind, deadline: Deadline, now: datetime.datetime) -> list[Notification] | None:
+    one = Deadline.objects.filter(pk=deadline.pk)
+    with transaction.atomic():
+        if not _mark(kind, one, now, 1):
+            return None
+        _, sent = _tell(kind, one, now, 1)
+    kind.mark(deadline, now)
+    return sent
 
 
 def record_breach(deadline: Deadline, now: datetime.datetime) -> list[Notification] | None:
-    """Mark this deadline breached and tell the rule's recipients; None if it is not open or was already breached
-    (another sweep got there first). The simulator's sweep of one dispute uses it."""
-    with transaction.atomic():
-        rows, sent = _record(BREACH, Deadline.objects.filter(pk=deadline.pk), now, 1)
-    if not rows:
-        return None
-    BREACH.mark(deadline, now)
-    return sent
+    """Mark this deadline breached and tell the rule's recipients at once; None if it is not open or was already
+    breached (another sweep got there first). The simulator's sweep of one dispute uses it."""
+    return _record(BREACH, deadline, now)
 
 
 def record_reminder(deadline: Deadline, now: datetime.datetime) -> list[Notification] | None:
-    """Mark this deadline reminded and remind the rule's recipients; None if it is not open, already reminded or
-    breached."""
-    with transaction.atomic():
-        rows, sent = _record(REMINDER, Deadline.objects.filter(pk=deadline.pk), now, 1)
-    if not rows:
-        return None
-    REMINDER.mark(deadline, now)
-    return sent
+    """Mark this deadline reminded and remind the rule's recipients at once; None if it is not open, already
+    reminded or breached."""
+    return _record(REMINDER, deadline, now)
 
 
-#: Both kinds at once, outside any transaction: the usual answer, "no", costs one round trip to the database. Scalar
+#: Everything at once, outside any transaction: the usual answer, "no", costs one round trip to the database. Scalar
 #: subqueries, not EXISTS: PostgreSQL drops an EXISTS subquery's ORDER BY and LIMIT, and with them the index's order.
-_ANYTHING_DUE = "SELECT ({breaches}) IS NOT NULL OR ({reminders}) IS NOT NULL"
+_ANYTHING_DUE = "SELECT " + " OR ".join(["({}) IS NOT NULL"] * 4)
 
 
 def _anything_due(now: datetime.datetime) -> bool:
     # The oldest of each, by the indexed column: without the order PostgreSQL may guess (from every row's due moment,
     # closed rows' too) that a scan of the whole table finds one sooner than a probe of the index.
-    breaches, breaches_params = breaches_due(now).order_by("due_at").values("pk")[:1].query.sql_with_params()
-    reminders, reminders_params = reminders_due(now).order_by("remind_at").values("pk")[:1].query.sql_with_params()
+    probes = [
+        breaches_due(now).order_by("due_at"),
+        reminders_due(now).order_by("remind_at"),
+        BREACH.owed_rows().order_by("pk"),
+        REMINDER.owed_rows().order_by("pk"),
+    ]
+    compiled = [probe.values("pk")[:1].query.sql_with_params() for probe in probes]
     with connection.cursor() as cursor:
-        cursor.execute(
-            _ANYTHING_DUE.format(breaches=breaches, reminders=reminders), [*breaches_params, *reminders_params]
-        )
+        cursor.execute(_ANYTHING_DUE.format(*(sql for sql, _ in compiled)), [p for _, ps in compiled for p in ps])
         return bool(cursor.fetchone()[0])
 
 
-def _sweep_kind(kind: _Kind, now: datetime.datetime, batch_size: int) -> tuple[int, int]:
-    handled = queued = 0
+def mark_due(kind: _Kind, now: datetime.datetime, batch_size: int) -> int:
+    """Mark every row of `kind` due at `now`, a batch a transaction; how many."""
+    marked = 0
     while True:
         with transaction.atomic():
-            rows, sent = _record(kind, kind.due(now), now, batch_size)
-        handled += len(rows)
+            ids = _mark(kind, kind.due(now), now, batch_size)
+        marked += len(ids)
+        if len(ids) < batch_size:
+            return marked
+
+
+def tell_owed(kind: _Kind, now: datetime.datetime, batch_size: int) -> int:
+    """Write every owed notice of `kind`, a batch a transaction; how many outbox rows."""
+    queued = 0
+    while True:
+        with transaction.atomic():
+            told, sent = _tell(kind, Deadline.objects.all(), now, batch_size)
         queued += len(sent)
-        if len(rows) < batch_size:
-            return handled, queued
+        if told < batch_size:
+            return queued
 
 
 def sweep(*, now: datetime.datetime, batch_size: int | None = None) -> SweepResult:
-    """Record every breach and reminder due at `now`; safe to run several at once.
+    """Record every breach and reminder due at `now`, then write every notice owed; safe to run several at once.
 
     Each batch is one transaction, so a sweep cut short keeps what it committed and the next one goes on.
     """
@@ -307,10 +409,9 @@ def sweep(*, now: datetime.datetime, batch_size: int | None = None) -> SweepResu
     result = SweepResult()
     if not _anything_due(now):
         return result
-    result.breached, queued = _sweep_kind(BREACH, now, batch_size)
-    result.notifications_queued += queued
-    result.reminded, queued = _sweep_kind(REMINDER, now, batch_size)
-    result.notifications_queued += queued
+    result.breached = mark_due(BREACH, now, batch_size)
+    result.reminded = mark_due(REMINDER, now, batch_size)
+    result.notifications_queued = tell_owed(BREACH, now, batch_size) + tell_owed(REMINDER, now, batch_size)
     if result.breached or result.reminded:
         logger.info("deadline sweep at %s: %s", now.isoformat(), result.as_dict())
     return result

@@ -18,7 +18,7 @@ NOTIFICATION_DELIVERY_SECONDS = float(os.environ.get("NOTIFICATION_DELIVERY_SECO
 #: How often written records left pending (their task lost, or Redis down at the time) are drawn (seconds).
 RECORD_CATCH_UP_SECONDS = float(os.environ.get("RECORD_CATCH_UP_SECONDS", "60"))
 #: Deadlines handled per transaction by the sweep.
-DEADLINE_SWEEP_BATCH_SIZE = int(os.environ.get("DEADLINE_SWEEP_BATCH_SIZE", "200"))
+DEADLINE_SWEEP_BATCH_SIZE = int(os.environ.get("DEADLINE_SWEEP_BATCH_SIZE", "1000"))
 
 #: E-mail delivery: a claimed row is left alone for the lease; failures back off from the base,
 #: doubling up to the cap; after the last attempt the address is given up on and marked.
