@@ -5,6 +5,7 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import DatabaseError, connection
 from django.db.models import Count
 
 from agencies.models import Partnership
@@ -13,6 +14,7 @@ from escalation.deadlines.models import Deadline
 from escalation.deadlines.sweep import sweep
 from escalation.disputes import services
 from escalation.disputes.models import Dispute, RecordEntry, StageVisit
+from escalation.management.commands import generate_disputes
 from escalation.notifications.models import Notification
 from policies.vocabulary import DisputeState
 
@@ -27,7 +29,7 @@ def generated(db):
 
 
 def test_it_builds_disputes_in_every_state_with_their_rows(generated):
-    assert "300 of 300 disputes" in generated and "Done in" in generated
+    assert "300 of 300 disputes made" in generated and "Done in" in generated
     assert Dispute.objects.count() == 300
     assert Partnership.objects.filter(slug__startswith="generated-").count() == 5
     assert set(Dispute.objects.values_list("state", flat=True)) >= {
@@ -97,3 +99,37 @@ def test_every_escalation_in_an_approvals_queue_can_be_decided_by_that_manager(g
     listed = [(manager, dispute) for manager in managers for dispute in approvals_for(manager)]
     assert listed
     assert all(can_approve(manager, dispute) for manager, dispute in listed)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the writer thread is for PostgreSQL (make test)")
+def test_chunks_written_by_a_thread_of_their_own_are_every_row_made(transactional_db, monkeypatch):
+    """Outside a transaction each chunk is written on a thread with its own connection while the next is made."""
+    monkeypatch.setattr(generate_disputes, "CHUNK", 40)
+    out = io.StringIO()
+    call_command("generate_disputes", "130", "--partnerships", "2", "--now", NOW.isoformat(), stdout=out)
+    made = out.getvalue()
+    assert "130 of 130 disputes made" in made and "130 disputes written" in made
+    done = made.split("Done in")[1]
+    for model in (Dispute, StageVisit, RecordEntry, Deadline, Notification, AuditEvent):
+        assert f" {model.objects.count():,} {model.__name__}" in done, model.__name__
+    # The sequences stand after the rows written, so the app's own next rows do not collide.
+    last = AuditEvent.objects.order_by("pk").last()
+    assert AuditEvent.objects.create(at=NOW, action="dispute.viewed").pk > last.pk
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the writer thread is for PostgreSQL (make test)")
+def test_a_chunk_the_writer_cannot_write_stops_the_run_with_the_reason(transactional_db, monkeypatch):
+    monkeypatch.setattr(generate_disputes, "CHUNK", 40)
+    copy = generate_disputes._copy
+    written: list[str] = []
+
+    def fail_on_the_second_chunk(model, rows):
+        written.append(model.__name__)
+        if written.count("Dispute") == 2:
+            raise DatabaseError("disk full")
+        copy(model, rows)
+
+    monkeypatch.setattr(generate_disputes, "_copy", fail_on_the_second_chunk)
+    with pytest.raises(CommandError, match="writing the rows failed: disk full"):
+        call_command("generate_disputes", "200", "--partnerships", "1", "--now", NOW.isoformat(), stdout=io.StringIO())
+    assert Dispute.objects.count() == 40, "the first chunk stands; the failed one rolled back whole"

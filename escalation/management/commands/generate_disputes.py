@@ -18,7 +18,9 @@ import csv
 import datetime
 import io
 import json
+import queue
 import random
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -109,11 +111,11 @@ class Rows:
     def count(self) -> int:
         return sum(len(rows) for rows in self.rows.values())
 
-    def write(self) -> None:
-        for model, rows in self.rows.items():
-            if rows:
-                _copy(model, rows) if connection.vendor == "postgresql" else _bulk(model, rows)
-            rows.clear()
+    def take(self) -> dict[type[models.Model], list[dict]]:
+        """The rows made since the last take (a chunk to write), leaving empty lists for the next."""
+        chunk = {model: rows for model, rows in self.rows.items() if rows}
+        self.rows = {model: [] for model in self.next_id}
+        return chunk
 
     def finish(self) -> None:
         if connection.vendor != "postgresql":
@@ -172,6 +174,63 @@ def _skip_row_triggers(*, skip: bool = True) -> None:
 
 def _bulk(model: type[models.Model], rows: list[dict]) -> None:
     model.objects.bulk_create([model(**row) for row in rows], batch_size=500)
+
+
+def _write(chunk: dict[type[models.Model], list[dict]]) -> None:
+    """One chunk's rows, every table, in one transaction."""
+    with transaction.atomic():
+        _skip_row_triggers()
+        for model, rows in chunk.items():
+            _copy(model, rows) if connection.vendor == "postgresql" else _bulk(model, rows)
+        _skip_row_triggers(skip=False)
+
+
+class ChunkWriter:
+    """Writes each chunk while the next one is being made.
+
+    On PostgreSQL, outside any transaction, a thread of its own (with its own connection) writes the chunks, so the
+    database's work and Python's overlap on two cores: at most one chunk waits, and an error stops the run. Inside
+    a transaction (a test's) or on SQLite, each chunk is written at once, on the caller's connection, and rolls
+    back with it.
+    """
+
+    def __init__(self) -> None:
+        self._threaded = connection.vendor == "postgresql" and not connection.in_atomic_block
+        self._chunks: queue.Queue = queue.Queue(maxsize=1)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="generate-disputes-writer", daemon=True)
+        if self._threaded:
+            self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            while (chunk := self._chunks.get()) is not None:
+                if self._error is None:
+                    _write(chunk)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller by `put` or `close`
+            self._error = exc
+            while self._chunks.get() is not None:  # let the caller go on to `close`
+                pass
+        finally:
+            connection.close()
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise CommandError(f"writing the rows failed: {self._error}") from self._error
+
+    def put(self, chunk: dict[type[models.Model], list[dict]]) -> None:
+        if not self._threaded:
+            _write(chunk)
+            return
+        self._raise()
+        self._chunks.put(chunk)
+
+    def close(self) -> None:
+        """Wait until every chunk is written."""
+        if self._threaded:
+            self._chunks.put(None)
+            self._thread.join()
+            self._raise()
 
 
 class Generator:
@@ -256,18 +315,21 @@ class Generator:
         counters: dict[tuple[int, int], int] = {}
         written = dict.fromkeys((t.__name__ for t in tables), 0)
         began = time.perf_counter()
-        for low in range(0, count, CHUNK):
-            high = min(low + CHUNK, count)
-            with transaction.atomic():
-                _skip_row_triggers()
+        writer = ChunkWriter()
+        try:
+            for low in range(0, count, CHUNK):
+                high = min(low + CHUNK, count)
                 for i in range(low, high):
                     self._dispute(places[i % len(places)], rows, counters)
-                for model, model_rows in rows.rows.items():
+                chunk = rows.take()
+                for model, model_rows in chunk.items():
                     written[model.__name__] += len(model_rows)
-                rows.write()
-                _skip_row_triggers(skip=False)
-            took = time.perf_counter() - began
-            self.out(f"{high:,} of {count:,} disputes ({high / took:,.0f} a second, {took:,.0f}s so far)")
+                writer.put(chunk)
+                took = time.perf_counter() - began
+                self.out(f"{high:,} of {count:,} disputes made ({high / took:,.0f} a second, {took:,.0f}s so far)")
+        finally:
+            writer.close()
+        self.out(f"{count:,} disputes written in {time.perf_counter() - began:,.0f}s")
         with transaction.atomic():
             rows.finish()
             for (partnership_id, year), last in counters.items():
