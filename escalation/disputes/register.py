@@ -210,7 +210,7 @@ class RegisterPage:
     def matched(self) -> list[int]:
         """The ids of the matching disputes, no further than one past the cap: one bounded query, never a
         COUNT(*) of the whole partnership."""
-        return list(self.matching.order_by().values_list("pk", flat=True)[: self.cap + 1])
+        return ids_of(self.matching, self.cap + 1)
 
     @property
     def counted(self) -> int:
@@ -220,8 +220,30 @@ class RegisterPage:
         if self.counted > self.cap:
             ids = self.matching.order_by(*ordering(self.sort))
         else:
-            ids = Dispute.objects.filter(pk__in=self.matched).order_by(*ordering_after_filtering(self.sort))
+            ids = Dispute.objects.filter(among(self.matched)).order_by(*ordering_after_filtering(self.sort))
         return rows_in_order(list(ids.values_list("pk", flat=True)[page]))
+
+
+def ids_of(disputes: QuerySet[Dispute], limit: int) -> list[int]:
+    """Up to `limit` ids of `disputes`, in no order. On PostgreSQL they come back as one array in one row: ten
+    thousand ids cost the driver one value to read, not ten thousand rows."""
+    chosen = disputes.order_by().values("pk")[:limit]
+    if connection.vendor != "postgresql":
+        return list(chosen.values_list("pk", flat=True))
+    sql, params = chosen.query.sql_with_params()
+    with connection.cursor() as cursor:
+        # The SELECT is Django's, every value in it a parameter.
+        cursor.execute(f"SELECT COALESCE(ARRAY_AGG(matched.id), '{{}}') FROM ({sql}) AS matched(id)", params)  # noqa: S608
+        return cursor.fetchone()[0]
+
+
+def among(ids: list[int]) -> Q | RawSQL:
+    """The disputes whose id is in `ids`. On PostgreSQL one array parameter (`= ANY`), which the driver writes in
+    one go, rather than an IN list Django compiles one placeholder at a time."""
+    if connection.vendor != "postgresql" or not ids:
+        return Q(pk__in=ids)
+    column = f'"{Dispute._meta.db_table}"."id"'
+    return RawSQL(f"{column} = ANY(%s::bigint[])", (ids,), output_field=BooleanField())  # noqa: S611 - one bound array
 
 
 def register_chunks(
