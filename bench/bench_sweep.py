@@ -13,7 +13,8 @@ closed), and then:
   sweeps them with the set-based sweep: deadlines a second, queries a deadline and the ratio, and the set-based
   sweep's two steps apart: marking (claim, mark, audit: the deadline is breached, its notice owed) and telling
   (whom each owed notice reaches, and their outbox rows);
-- sweeps one more set with two set-based sweeps at once (two threads, two connections): deadlines a second.
+- sweeps one more set with two set-based sweeps at once (two threads, two connections): deadlines a second;
+- marks one more set with two markings at once (the first step alone): deadlines marked a second.
 
 Both sweeps take batches of BENCH_SWEEP_BATCH rows (200 unless given, the per-row sweep's old default); the
 set-based sweep is also timed with batches of 1,000, the app's default (DEADLINE_SWEEP_BATCH_SIZE sets the app's).
@@ -205,6 +206,33 @@ def two_at_once(now: datetime.datetime) -> tuple[int, float]:  # batches of SWEE
     return sum(handled), time.perf_counter() - began
 
 
+def two_markings_at_once(now: datetime.datetime) -> tuple[int, float]:
+    """Two markings (the sweep's first step, batches of BIG_BATCH) started together, each on its own connection:
+    deadlines marked and seconds taken. What they owe is told afterwards, untimed."""
+    from django.db import connection
+
+    from escalation.deadlines.sweep import BREACH, REMINDER, mark_due, tell_owed
+
+    start = threading.Barrier(2)
+    marked = [0, 0]
+
+    def run(index: int) -> None:
+        start.wait()
+        marked[index] = mark_due(BREACH, now, BIG_BATCH) + mark_due(REMINDER, now, BIG_BATCH)
+        connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    took = time.perf_counter() - began
+    tell_owed(BREACH, now, BIG_BATCH)
+    tell_owed(REMINDER, now, BIG_BATCH)
+    return sum(marked), took
+
+
 def idle_timings(now: datetime.datetime) -> dict[str, list[float]]:
     """Milliseconds for a sweep with nothing due, each kind in turn."""
     from bench.per_row_sweep import sweep_per_row
@@ -321,6 +349,14 @@ def main() -> None:
         print(
             f"Two set-based sweeps at once over {2 * size:,} due deadlines: {handled:,} handled in {took:.2f}s, "
             f"{handled / took:,.0f} a second ({handled / took / rates[(size, 'set-based')]:.2f}x one sweep)"
+        )
+        moment += datetime.timedelta(days=1)
+        add_due_deadlines(world, made + 2 * size, made + 4 * size, moment)
+        marked, took = two_markings_at_once(moment)
+        best = marking_rates[(size, f"set-based, batches of {BIG_BATCH}")]
+        print(
+            f"Two markings at once over {2 * size:,} due deadlines (batches of {BIG_BATCH}): {marked:,} marked in "
+            f"{took:.2f}s, {marked / took:,.0f} a second ({marked / took / best:.2f}x one marking)"
         )
     finally:
         connection.close()

@@ -34,6 +34,7 @@ each of the partial indexes `deadline_breach_due`, `deadline_reminder_due`, `dea
 """
 
 import datetime
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -359,20 +360,33 @@ def record_reminder(deadline: Deadline, now: datetime.datetime) -> list[Notifica
 #: Everything at once, outside any transaction: the usual answer, "no", costs one round trip to the database. Scalar
 #: subqueries, not EXISTS: PostgreSQL drops an EXISTS subquery's ORDER BY and LIMIT, and with them the index's order.
 _ANYTHING_DUE = "SELECT " + " OR ".join(["({}) IS NOT NULL"] * 4)
+#: The moment the query is compiled with, replaced by the sweep's own in its parameters.
+_COMPILED_AT = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
 
 
-def _anything_due(now: datetime.datetime) -> bool:
+@functools.cache
+def _anything_due_query(vendor: str) -> tuple[str, tuple]:
+    """The idle check's SQL and parameters, compiled by Django once per process: every worker asks it every minute,
+    and compiling its four querysets took several times what the database takes to answer it."""
     # The oldest of each, by the indexed column: without the order PostgreSQL may guess (from every row's due moment,
     # closed rows' too) that a scan of the whole table finds one sooner than a probe of the index.
     probes = [
-        breaches_due(now).order_by("due_at"),
-        reminders_due(now).order_by("remind_at"),
+        breaches_due(_COMPILED_AT).order_by("due_at"),
+        reminders_due(_COMPILED_AT).order_by("remind_at"),
         BREACH.owed_rows().order_by("pk"),
         REMINDER.owed_rows().order_by("pk"),
     ]
     compiled = [probe.values("pk")[:1].query.sql_with_params() for probe in probes]
+    return _ANYTHING_DUE.format(*(sql for sql, _ in compiled)), tuple(p for _, ps in compiled for p in ps)
+
+
+def _anything_due(now: datetime.datetime) -> bool:
+    sql, compiled_params = _anything_due_query(connection.vendor)
+    compiled_at = connection.ops.adapt_datetimefield_value(_COMPILED_AT)
+    moment = connection.ops.adapt_datetimefield_value(now)
+    params = [moment if param == compiled_at else param for param in compiled_params]
     with connection.cursor() as cursor:
-        cursor.execute(_ANYTHING_DUE.format(*(sql for sql, _ in compiled)), [p for _, ps in compiled for p in ps])
+        cursor.execute(sql, params)
         return bool(cursor.fetchone()[0])
 
 

@@ -154,3 +154,11 @@ def test_the_embedded_default_sweeps_on_sqlite(tmp_path):
         " D.objects.filter(breach_owed=True).count())",
     )
     assert shown.split()[-3:] == ["True", "True", "0"]
+
+
+def test_the_idle_check_compiled_once_asks_at_each_sweeps_own_moment(bcssp):
+    bulk_due_deadlines(bcssp, 2, due_at=NOW + 3 * HOUR, remind_at=NOW + HOUR)
+    assert not sweep._anything_due(NOW)
+    assert sweep._anything_due(NOW + 2 * HOUR), "a reminder is due"
+    assert sweep._anything_due(NOW + 4 * HOUR), "a breach is due"
+    assert not sweep._anything_due(NOW - HOUR)
