@@ -28,6 +28,7 @@ import statistics
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -182,19 +183,17 @@ def timed_steps(now: datetime.datetime, batch_size: int) -> tuple:
     return result, told - began, counter.count, marked - began, told - marked
 
 
-def two_at_once(now: datetime.datetime) -> tuple[int, float]:  # batches of SWEEP_BATCH
-    """Two set-based sweeps started together, each on its own connection: deadlines handled and seconds taken."""
+def at_once(work: Callable[[], int]) -> tuple[int, float]:
+    """`work` on two threads started together, each on its own connection: what both returned, summed, and the
+    seconds until both finished."""
     from django.db import connection
 
-    from escalation.deadlines.sweep import sweep
-
     start = threading.Barrier(2)
-    handled = [0, 0]
+    done = [0, 0]
 
     def run(index: int) -> None:
         start.wait()
-        result = sweep(now=now, batch_size=SWEEP_BATCH)
-        handled[index] = result.reminded + result.breached
+        done[index] = work()
         connection.close()
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
@@ -203,34 +202,29 @@ def two_at_once(now: datetime.datetime) -> tuple[int, float]:  # batches of SWEE
         thread.start()
     for thread in threads:
         thread.join()
-    return sum(handled), time.perf_counter() - began
+    return sum(done), time.perf_counter() - began
+
+
+def two_at_once(now: datetime.datetime) -> tuple[int, float]:  # batches of SWEEP_BATCH
+    """Two set-based sweeps started together: deadlines handled and seconds taken."""
+    from escalation.deadlines.sweep import sweep
+
+    def one_sweep() -> int:
+        result = sweep(now=now, batch_size=SWEEP_BATCH)
+        return result.reminded + result.breached
+
+    return at_once(one_sweep)
 
 
 def two_markings_at_once(now: datetime.datetime) -> tuple[int, float]:
-    """Two markings (the sweep's first step, batches of BIG_BATCH) started together, each on its own connection:
-    deadlines marked and seconds taken. What they owe is told afterwards, untimed."""
-    from django.db import connection
-
+    """Two markings (the sweep's first step, batches of BIG_BATCH) started together: deadlines marked and seconds
+    taken. What they owe is told afterwards, untimed."""
     from escalation.deadlines.sweep import BREACH, REMINDER, mark_due, tell_owed
 
-    start = threading.Barrier(2)
-    marked = [0, 0]
-
-    def run(index: int) -> None:
-        start.wait()
-        marked[index] = mark_due(BREACH, now, BIG_BATCH) + mark_due(REMINDER, now, BIG_BATCH)
-        connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
-    began = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    took = time.perf_counter() - began
+    marked, took = at_once(lambda: mark_due(BREACH, now, BIG_BATCH) + mark_due(REMINDER, now, BIG_BATCH))
     tell_owed(BREACH, now, BIG_BATCH)
     tell_owed(REMINDER, now, BIG_BATCH)
-    return sum(marked), took
+    return marked, took
 
 
 def idle_timings(now: datetime.datetime) -> dict[str, list[float]]:

@@ -41,11 +41,10 @@ from dataclasses import asdict, dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import CharField, DateTimeField, F, Func, QuerySet, Value
-from django.db.models.functions import Cast, JSONObject
+from django.db.models import Expression, F, QuerySet
 
+from escalation.audit import trail as audit
 from escalation.audit.events import AuditEventType
-from escalation.audit.models import AuditEvent
 from escalation.deadlines.models import Deadline
 from escalation.deadlines.overdue import deadline_label, london_time
 from escalation.notifications.models import Notification
@@ -123,23 +122,6 @@ def breach_to(deadline: Deadline) -> list:
     return list(deadline.rule.breach_to) or role_recipients(deadline.rule.breach_roles)
 
 
-class IsoMoment(Func):
-    """A stored moment as the text `datetime.isoformat()` gives it in UTC, for JSON the database writes itself."""
-
-    output_field = CharField()
-    # Django keeps SQLite datetimes as "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC.
-    template = "(REPLACE(%(expressions)s, ' ', 'T') || '+00:00')"
-
-    def as_postgresql(self, compiler, connection, **extra):
-        # Microseconds in six digits, and only when there are any, as Python writes them.
-        utc = "(%(expressions)s AT TIME ZONE 'UTC')"
-        template = (
-            f"(TO_CHAR({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') "
-            f"|| COALESCE(NULLIF(TO_CHAR({utc}, '.US'), '.000000'), '') || '+00:00')"
-        )
-        return self.as_sql(compiler, connection, template=template, **extra)
-
-
 @dataclass(frozen=True)
 class _Kind:
     """A reminder or a breach: which rows are due, how the claim marks them, and what is written for each."""
@@ -153,12 +135,12 @@ class _Kind:
     owed: str
     audit_event: AuditEventType
 
-    def audit_after(self) -> JSONObject:
-        """What each audit event records of its deadline, as the database writes it."""
-        after = {"rule": F("rule__name"), "due_at": IsoMoment("due_at")}
+    def audit_after(self) -> dict[str, Expression]:
+        """What each audit event records of its deadline, as the database reads it from the row."""
+        after = {"rule": F("rule__name"), "due_at": audit.IsoMoment("due_at")}
         if self is BREACH:
             after["event"] = F("rule__breach_event")
-        return JSONObject(**after)
+        return after
 
     def tell(self, deadline: Deadline) -> Tell:
         if self is BREACH:
@@ -255,45 +237,13 @@ def _claim_owed(kind: _Kind, candidates: QuerySet[Deadline], now: datetime.datet
     return _take(candidates.filter(**{kind.owed: True}), "pk", f"{kind.owed} = FALSE", kind.owed, now, limit)
 
 
-#: The audit table's columns the marking fills, in the order `_audit` selects them; the rest keep their defaults.
-_AUDIT_COLUMNS = (
-    "at", "actor_label", "action", "partnership_id", "dispute_id_value", "dispute_reference", "object_type",
-    "object_id", "after", "user_agent",
-)  # fmt: skip
-
-
-def _audit(kind: _Kind, ids: list[int], now: datetime.datetime) -> None:
-    """One `INSERT ... SELECT`: the same events as `audit.record_system_events` for each row, by the system, at
-    `now`, written by the database from the rows themselves."""
-    events = (
-        Deadline.objects.filter(pk__in=ids)
-        .order_by("pk")
-        .values_list(
-            Value(now, output_field=DateTimeField()),
-            Value("system"),
-            Value(kind.audit_event.value),
-            F("dispute__partnership_id"),
-            F("dispute_id"),
-            F("dispute__reference"),
-            Value(Deadline.__name__),
-            Cast("pk", CharField()),
-            kind.audit_after(),
-            Value(""),
-        )
-    )
-    select_sql, params = events.query.sql_with_params()
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(column) for column in _AUDIT_COLUMNS)
-    with connection.cursor() as cursor:
-        # The names are the model's; the SELECT is Django's, every value in it a parameter.
-        cursor.execute(f"INSERT INTO {quote(AuditEvent._meta.db_table)} ({columns}) {select_sql}", params)  # noqa: S608
-
-
 def _mark(kind: _Kind, candidates: QuerySet[Deadline], now: datetime.datetime, limit: int) -> list[int]:
     """One marking batch: claim and mark, audit. Call inside a transaction."""
     ids = _claim(kind, candidates, now, limit)
     if ids:
-        _audit(kind, ids, now)
+        audit.record_system_events_in_database(
+            kind.audit_event, Deadline.objects.filter(pk__in=ids), dispute="dispute", after=kind.audit_after(), now=now
+        )
     return ids
 
 
