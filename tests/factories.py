@@ -4,6 +4,7 @@ import datetime
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils.html import escape
 
 from agencies.models import Agency, Membership, Partnership, Sector
 from policies.models import Policy
@@ -30,9 +31,14 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     first_name = factory.Faker("first_name", locale="en_GB")
-    last_name = factory.Faker("last_name", locale="en_GB")
+    last_name = "O'Connor"
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
     password = factory.django.Password("correct horse battery staple")
+
+
+def name_in_html(user) -> str:
+    """A person's full name as a page's HTML holds it (Faker's names include O'Connor and the like)."""
+    return escape(user.get_full_name())
 
 
 class PartnershipFactory(factory.django.DjangoModelFactory):

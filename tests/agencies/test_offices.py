@@ -20,7 +20,7 @@ from escalation.audit.models import AuditEvent
 from policies.runtime import ActionRefused
 from tests.auth_helpers import login
 from tests.conftest import build_world, london
-from tests.factories import UserFactory
+from tests.factories import UserFactory, name_in_html
 
 NOW = london(2026, 5, 1, 9)
 SINCE = datetime.date(2026, 4, 1)
@@ -222,4 +222,4 @@ def test_the_add_page_chooses_the_admins_only_partnership_and_names_people(admin
     assert f'<option value="{mine.partnership.pk}" selected>' in page
     assert "Person:" in page
     chair = mine.chair
-    assert f"{chair.get_full_name()} ({chair.get_username()})" in page
+    assert f"{name_in_html(chair)} ({chair.get_username()})" in page

@@ -26,7 +26,7 @@ from escalation.audit.models import AuditEvent
 from policies.runtime import ActionRefused
 from tests.auth_helpers import login
 from tests.conftest import build_world
-from tests.factories import UserFactory
+from tests.factories import UserFactory, name_in_html
 
 
 @pytest.fixture
@@ -253,7 +253,7 @@ def test_the_chair_approves_on_the_role_approvals_page(client, admin_client, hom
     assert admin_client.get(reverse("role-requests")).status_code == 404, "an admin decides nothing"
     login(client, home.chair)
     page = client.get(reverse("role-requests")).content.decode()
-    assert "Partnership chair" in page and newcomer.get_full_name() in page
+    assert "Partnership chair" in page and name_in_html(newcomer) in page
     client.post(reverse("role-requests"), {"request": request.pk, "decision": "approve"})
     request.refresh_from_db()
     assert request.status == RoleRequest.Status.APPROVED and request.decided_by == home.chair

@@ -12,7 +12,7 @@ from escalation.disputes.deadline_changes import pause_deadline
 from policies.schema import read_policy_file
 from policies.services import load_policy, seed_files
 from tests.conftest import build_world, london
-from tests.factories import UserFactory
+from tests.factories import UserFactory, name_in_html
 from tests.web.conftest import page_text
 
 
@@ -177,7 +177,7 @@ def test_subject_details_and_people_involved_are_shown(bcssp, client_for):
     assert "Child Z" in subject and "943 476 5919" in subject
     assert 'Child protection plan</dt><dd class="govuk-summary-list__value">Yes' in subject
     participants = html.split('id="participants"')[1].split("</table>")[0]
-    assert bcssp.teacher.get_full_name() in participants and bcssp.teacher.email in participants
+    assert name_in_html(bcssp.teacher) in participants and bcssp.teacher.email in participants
 
 
 @pytest.mark.parametrize("persona, sees_link", [("business_manager", True), ("chair", True), ("teacher", False)])

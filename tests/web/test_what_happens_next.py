@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from escalation.disputes import services
 from tests.conftest import london
+from tests.factories import name_in_html
 from tests.web.conftest import page_text
 
 HOME = reverse("home")
@@ -27,7 +28,7 @@ def needs_you(html: str) -> str:
 
 
 def name(user) -> str:
-    return user.get_full_name()
+    return name_in_html(user)
 
 
 def test_the_panel_comes_before_everything_else_the_page_shows(bcssp, client_for):
