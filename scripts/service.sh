@@ -56,7 +56,8 @@ case "${1:-}" in
   worker)
     # No gossip, mingle or event heartbeats: the app uses none of them, and after a Redis restart their
     # channels failed to restart (kombu's "'NoneType' object has no attribute ..."), which can stop a worker.
-    # Remote control stays on, for `health worker`.
+    # Remote control stays on: `health worker` asks over it, and it recovers a worker after a Redis restart
+    # (escalation/settings/deadlines.py says how).
     exec "$PYTHON" -m celery -A escalation worker --loglevel "${CELERY_LOG_LEVEL:-INFO}" \
       --concurrency "${WORKER_CONCURRENCY:-2}" -n "$WORKER_NAME@%h" \
       --without-gossip --without-mingle --without-heartbeat ;;

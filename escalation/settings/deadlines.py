@@ -58,6 +58,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.25, "interval_max": 0.5}
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Remote control stays on. Besides answering `scripts/service.sh health worker`, its pub/sub connection is what
+# notices a Redis restart and makes the worker reconnect afresh. Without it, an acknowledgement that fails while
+# Redis is down leaves kombu counting that message as unacknowledged for ever, and a worker holding one message at a
+# time never takes another (tests/escalation/test_celery_reliability.py stops sweeping that way).
+CELERY_WORKER_ENABLE_REMOTE_CONTROL = True
 
 # The schedule lives in the database (django-celery-beat, shown in the admin as "Periodic tasks"), so a beat
 # restart keeps each task's last run: a daily run that fell due while beat was down runs when it comes back.
