@@ -79,6 +79,23 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_sends_nothing_twice(cele
     assert "SIGKILL" in celery_stack.log("worker")
 
 
+#: How kombu 5.7 can stop a worker when Redis goes away while a task runs: closing the lost channel, it gives the task's
+#: message back through a connection it has already let go of. Production runs workers under a supervisor (compose's
+#: `restart: unless-stopped`, `make stack`'s scripts/supervise.py), which starts such a worker again.
+KOMBU_CLOSE_FAILURE = ("Unrecoverable error: AttributeError", "restore_unacked_once")
+
+
+def start_again_if_stopped_by_kombu(stack, name: str, env: dict, *, as_deployed: bool = True) -> int:
+    """Act as the supervisor for the one known failure: start the worker again if kombu stopped it that way (1),
+    leave it if it runs (0); a worker that stopped for any other reason fails the test."""
+    if stack.workers[name].poll() is None:
+        return 0
+    log = stack.log(name)
+    assert all(sign in log for sign in KOMBU_CLOSE_FAILURE), log[-3000:]
+    stack.start_worker(name, as_deployed=as_deployed, **env)
+    return 1
+
+
 @pytest.mark.services
 def test_redis_stopped_during_a_sweep_and_restarted_loses_nothing(celery_stack, smtp_catcher, redis_server):
     world = build_world("bcssp", "REDIS")
@@ -97,6 +114,7 @@ def test_redis_stopped_during_a_sweep_and_restarted_loses_nothing(celery_stack, 
     second = bulk_due_deadlines(world, 20, due_at=timezone.now() - datetime.timedelta(minutes=1), tag="R2")
     time.sleep(3)  # beat ticks while Redis is down
     redis_server.start()
+    start_again_if_stopped_by_kombu(celery_stack, "worker", env, as_deployed=False)
 
     everything = first + second
     wait_until(lambda: breached(everything) == len(everything), timeout=90, message="every deadline breached")
@@ -116,23 +134,6 @@ def sweeps_done_by(stack, name: str, since: int) -> int:
         for line in stack.log(name)[since:].splitlines()
         if "escalation.sweep_deadlines[" in line and " succeeded in " in line
     )
-
-
-#: How kombu 5.7 can stop a worker when Redis goes away while a task runs: closing the lost channel, it gives the task's
-#: message back through a connection it has already let go of. Production runs workers under a supervisor (compose's
-#: `restart: unless-stopped`, `make stack`'s scripts/supervise.py), which starts such a worker again.
-KOMBU_CLOSE_FAILURE = ("Unrecoverable error: AttributeError", "restore_unacked_once")
-
-
-def start_again_if_stopped_by_kombu(stack, name: str, env: dict) -> int:
-    """Act as the supervisor for the one known failure: start the worker again if kombu stopped it that way (1),
-    leave it if it runs (0); a worker that stopped for any other reason fails the test."""
-    if stack.workers[name].poll() is None:
-        return 0
-    log = stack.log(name)
-    assert all(sign in log for sign in KOMBU_CLOSE_FAILURE), log[-3000:]
-    stack.start_worker(name, as_deployed=True, **env)
-    return 1
 
 
 def unexplained_errors(log: str) -> list[str]:
