@@ -115,6 +115,12 @@ DATABASES = {
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # No JIT compilation: the access rule's subqueries give PostgreSQL high cost estimates for quick queries, and it
+    # spent about 280 ms compiling the home page's list of disputes, which ran in 40 ms (the load test's pages
+    # queued behind it for seconds).
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 PASSWORD_HASHERS = [
