@@ -31,7 +31,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     first_name = factory.Faker("first_name", locale="en_GB")
-    last_name = "O'Connor"
+    last_name = factory.Faker("last_name", locale="en_GB")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
     password = factory.django.Password("correct horse battery staple")
 
