@@ -8,6 +8,8 @@ batches, each batch one transaction of a fixed number of statements however many
 1. one statement claims and marks the batch: an `UPDATE ... RETURNING` whose rows come from a `SELECT ... FOR
    UPDATE SKIP LOCKED` of the oldest due rows, so a second sweep running at once takes other rows. The same update
    sets the row's `reminder_owed` or `breach_owed`: the one notification event of that deadline;
+   a breach also locks the rows' disputes (skipping any a person's change holds), since the deadline table's
+   triggers then mark each dispute overdue (`Dispute.overdue`, the register's filter);
 2. one `INSERT ... SELECT` writes the batch's audit events, built by the database from the rows just marked.
 
 No row is read into Python: the batch costs the database's time only.
@@ -134,6 +136,8 @@ class _Kind:
     #: The column saying this kind's notice is owed (set by the marking, cleared by the telling).
     owed: str
     audit_event: AuditEventType
+    #: Whether marking changes the dispute too (a breach makes it overdue, through the deadline table's triggers).
+    changes_dispute: bool = False
 
     def audit_after(self) -> dict[str, Expression]:
         """What each audit event records of its deadline, as the database reads it from the row."""
@@ -178,6 +182,7 @@ BREACH = _Kind(
     guard=_OPEN,
     owed="breach_owed",
     audit_event=AuditEventType.DEADLINE_BREACHED,
+    changes_dispute=True,
 )
 REMINDER = _Kind(
     due=reminders_due,
@@ -198,28 +203,52 @@ _CLAIM_POSTGRESQL = (
     "WITH chosen AS MATERIALIZED ({chosen}) "
     "UPDATE {table} SET {marks} WHERE id = ANY(ARRAY(SELECT chosen.pk FROM chosen)) AND {guard} RETURNING id"
 )
+#: The same for a marking that changes the rows' disputes (a breach sets Dispute.overdue, by trigger): their disputes
+#: are locked in the claim, skipping any that a person's change holds, and only rows whose dispute this sweep holds
+#: are marked. The sweep then never waits for a dispute while holding deadlines (a person's change may hold the
+#: dispute and wait for those deadlines: a deadlock); the rows skipped are marked by the next sweep.
+_CLAIM_WITH_DISPUTES_POSTGRESQL = (
+    "WITH chosen AS MATERIALIZED ({chosen}), "
+    "held AS MATERIALIZED (SELECT id FROM {disputes} WHERE id = ANY(ARRAY(SELECT chosen.dispute_id FROM chosen)) "
+    "FOR NO KEY UPDATE SKIP LOCKED) "
+    "UPDATE {table} SET {marks} WHERE id = ANY(ARRAY(SELECT chosen.pk FROM chosen "
+    "WHERE chosen.dispute_id = ANY(ARRAY(SELECT held.id FROM held)))) AND {guard} RETURNING id"
+)
 #: SQLite has one writer at a time: the whole statement runs under the database's write lock.
 _CLAIM = "UPDATE {table} SET {marks} WHERE id IN ({chosen}) AND {guard} RETURNING id"
 
 
+def _disputes_table() -> str:
+    return Deadline._meta.get_field("dispute").related_model._meta.db_table
+
+
 def _take(
-    candidates: QuerySet[Deadline], order_by: str, marks: str, guard: str, now: datetime.datetime, limit: int
+    candidates: QuerySet[Deadline],
+    order_by: str,
+    marks: str,
+    guard: str,
+    now: datetime.datetime,
+    limit: int,
+    *,
+    with_disputes: bool = False,
 ) -> list[int]:
     """Set `marks` on up to `limit` of the candidates (first by `order_by`) where `guard` still holds, in one
     statement; the ids of the rows this statement changed. On PostgreSQL rows another transaction holds are
-    skipped, not waited for."""
+    skipped, not waited for (`with_disputes`: rows whose dispute another transaction holds, too)."""
     # By the indexed column alone: a tie-breaker would make PostgreSQL read every row due at the same moment before
     # the LIMIT, on every batch.
-    chosen = candidates.order_by(order_by).values("pk")[:limit]
+    postgresql = connection.vendor == "postgresql"
+    chosen = candidates.order_by(order_by).values(*(("pk", "dispute_id") if postgresql else ("pk",)))[:limit]
     if connection.features.has_select_for_update_skip_locked:
         chosen = chosen.select_for_update(skip_locked=True, of=("self",))
     chosen_sql, chosen_params = chosen.query.sql_with_params()
     moment = connection.ops.adapt_datetimefield_value(now)
     parts = {"chosen": chosen_sql, "table": connection.ops.quote_name(Deadline._meta.db_table)}
-    parts |= {"marks": marks, "guard": guard}
+    parts |= {"marks": marks, "guard": guard, "disputes": connection.ops.quote_name(_disputes_table())}
     marks_params = [moment] * marks.count("%s")
-    if connection.vendor == "postgresql":
-        sql, params = _CLAIM_POSTGRESQL.format(**parts), [*chosen_params, *marks_params]
+    if postgresql:
+        claim = _CLAIM_WITH_DISPUTES_POSTGRESQL if with_disputes else _CLAIM_POSTGRESQL
+        sql, params = claim.format(**parts), [*chosen_params, *marks_params]
     else:
         sql, params = _CLAIM.format(**parts), [*marks_params, *chosen_params]
     with connection.cursor() as cursor:
@@ -229,7 +258,7 @@ def _take(
 
 def _claim(kind: _Kind, candidates: QuerySet[Deadline], now: datetime.datetime, limit: int) -> list[int]:
     """Mark up to `limit` of the candidates (oldest first) as reminded or breached, their notice owed."""
-    return _take(candidates, kind.order_by, kind.marks, kind.guard, now, limit)
+    return _take(candidates, kind.order_by, kind.marks, kind.guard, now, limit, with_disputes=kind.changes_dispute)
 
 
 def _claim_owed(kind: _Kind, candidates: QuerySet[Deadline], now: datetime.datetime, limit: int) -> list[int]:

@@ -13,7 +13,7 @@ from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import BooleanField, Count, Exists, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import BooleanField, Count, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, TruncMonth
 
@@ -67,11 +67,6 @@ def oversight_partnerships(user) -> QuerySet[Partnership]:
     ).distinct()
 
 
-def overdue_deadline() -> Exists:
-    """True for a dispute with an open deadline that has been breached."""
-    return Exists(Deadline.objects.filter(dispute=OuterRef("pk"), closed_at__isnull=True, breached_at__isnull=False))
-
-
 def london_day_start(day: datetime.date) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time(0, 0), tzinfo=LONDON)
 
@@ -107,7 +102,8 @@ def apply_filters(disputes: QuerySet[Dispute], filters: RegisterFilters) -> Quer
     if filters.subject_kind:
         disputes = disputes.filter(subject__kind=filters.subject_kind)
     if filters.overdue:
-        disputes = disputes.filter(overdue_deadline())
+        # The stored flag (kept by the deadline table's triggers): the partial index dispute_register_overdue.
+        disputes = disputes.filter(overdue=True)
     return filter_raised_between(disputes, filters.raised_from, filters.raised_to)
 
 
@@ -167,7 +163,6 @@ def with_row_details(disputes: QuerySet[Dispute]) -> QuerySet[Dispute]:
     return (
         disputes.select_related("raising_agency", "other_agency")
         .annotate(
-            overdue=overdue_deadline(),
             subject_kind=F("subject__kind"),
             stage_name=Subquery(stage_name.values("name")[:1]),
             next_due=Subquery(next_deadline.values("due_at")[:1]),
