@@ -105,6 +105,10 @@ class Dispute(ConcurrentTransitionMixin, models.Model):
             ),
             models.Index(fields=["raising_agency", "-raised_at"]),
             models.Index(fields=["other_agency", "-raised_at"]),
+            # A person's lists on the home page: their agency's disputes in a few states (open, or resolved), found
+            # by these alone; without them PostgreSQL added every open dispute of every partnership to the search.
+            models.Index(fields=["raising_agency", "state"], name="dispute_raising_agency_state"),
+            models.Index(fields=["other_agency", "state"], name="dispute_other_agency_state"),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(raising_agency=models.F("other_agency")), name="two_agencies"),

@@ -6,7 +6,7 @@ office holder told about it, e.g. a child protection chair told at stage 2): fro
 through a `DisputeAccess` row. Anyone else, and any inactive user, is told the dispute does not exist (404).
 """
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet, Value
 from django.http import Http404
 
 from agencies.models import Membership, Role
@@ -17,16 +17,43 @@ OVERSIGHT_ROLES = (Role.BUSINESS_MANAGER, Role.CHAIR)
 
 
 def visible_disputes_q(user) -> Q:
+    """The access rule as a condition on disputes.
+
+    The person's agencies, overseen partnerships and disputes brought into are read first (one small query) and
+    written into the condition as values: PostgreSQL then knows how few disputes they name and looks each
+    alternative up in its index. Left as subqueries, it cannot tell, guesses most of the table, and reads every
+    dispute to check each against the rule (about 60 ms per list at 100,000 disputes, several lists a page).
+    """
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return Q(pk__in=[])
-    agencies = Membership.objects.filter(user=user).values("agency_id")
-    overseen = Membership.objects.filter(user=user, role__in=OVERSIGHT_ROLES).values("agency__partnership_id")
-    brought_in = DisputeAccess.objects.filter(user=user).values("dispute_id")
+    found: dict[str, set[int]] = {"agency": set(), "partnership": set(), "dispute": set()}
+    for kind, pk in _scope(user):
+        found[kind].add(pk)
+    agencies = sorted(found["agency"])
     return (
         Q(raising_agency_id__in=agencies)
         | Q(other_agency_id__in=agencies)
-        | Q(partnership_id__in=overseen)
-        | Q(pk__in=brought_in)
+        | Q(partnership_id__in=sorted(found["partnership"]))
+        | Q(pk__in=sorted(found["dispute"]))
+    )
+
+
+def _scope(user) -> QuerySet:
+    """(kind, id) pairs: each agency the person belongs to, partnership they oversee, dispute they were brought
+    into. One query."""
+    agencies = Membership.objects.filter(user=user).annotate(kind=Value("agency"), found=F("agency_id"))
+    overseen = Membership.objects.filter(user=user, role__in=OVERSIGHT_ROLES).annotate(
+        kind=Value("partnership"), found=F("agency__partnership_id")
+    )
+    brought_in = DisputeAccess.objects.filter(user=user).annotate(kind=Value("dispute"), found=F("dispute_id"))
+    return (
+        agencies.order_by()
+        .values_list("kind", "found")
+        .union(
+            overseen.order_by().values_list("kind", "found"),
+            brought_in.order_by().values_list("kind", "found"),
+            all=True,
+        )
     )
 
 

@@ -109,8 +109,9 @@ def test_an_approval_reads_the_policys_stages_once(bcssp):
 
 def test_the_dispute_page_asks_the_database_a_small_fixed_number_of_times(bcssp, client_for):
     dispute = _propose(bcssp)
-    # "What happens next" adds three: whose move (waiting rows, their holders) and the partnership's closure days.
-    assert len(_queries(client_for(bcssp.head), reverse("dispute", args=[dispute.reference])).captured_queries) <= 26
+    # "What happens next" adds three: whose move (waiting rows, their holders) and the partnership's closure days;
+    # the access rule one (the person's agencies, partnerships overseen and disputes brought into, read first).
+    assert len(_queries(client_for(bcssp.head), reverse("dispute", args=[dispute.reference])).captured_queries) <= 27
 
 
 def test_a_policys_own_due_soon_window_decides_when_a_deadline_shows_as_due_soon(bcssp, client_for):
