@@ -14,7 +14,8 @@ closed), and then:
   sweep's two steps apart: marking (claim, mark, audit: the deadline is breached, its notice owed) and telling
   (whom each owed notice reaches, and their outbox rows);
 - sweeps one more set with two set-based sweeps at once (two threads, two connections): deadlines a second;
-- marks one more set with two markings at once (the first step alone): deadlines marked a second.
+- marks one more set with two markings at once (the first step alone): deadlines marked a second; then tells what
+  they owe with two tellers at once (as the Celery sweep's `tell_owed` tasks do): deadlines told a second.
 
 Both sweeps take batches of BENCH_SWEEP_BATCH rows (200 unless given, the per-row sweep's old default); the
 set-based sweep is also timed with batches of 1,000, the app's default (DEADLINE_SWEEP_BATCH_SIZE sets the app's).
@@ -216,15 +217,15 @@ def two_at_once(now: datetime.datetime) -> tuple[int, float]:  # batches of SWEE
     return at_once(one_sweep)
 
 
-def two_markings_at_once(now: datetime.datetime) -> tuple[int, float]:
-    """Two markings (the sweep's first step, batches of BIG_BATCH) started together: deadlines marked and seconds
-    taken. What they owe is told afterwards, untimed."""
-    from escalation.deadlines.sweep import BREACH, REMINDER, mark_due, tell_owed
+def two_markings_then_two_tellers(now: datetime.datetime) -> tuple[int, float, float]:
+    """Two markings (the sweep's first step, batches of BIG_BATCH) started together, then two tellers (the
+    `tell_owed` tasks the Celery sweep hands its notices to) started together: deadlines marked, and the seconds
+    each pair took."""
+    from escalation.deadlines.sweep import BREACH, REMINDER, mark_due, tell_all
 
-    marked, took = at_once(lambda: mark_due(BREACH, now, BIG_BATCH) + mark_due(REMINDER, now, BIG_BATCH))
-    tell_owed(BREACH, now, BIG_BATCH)
-    tell_owed(REMINDER, now, BIG_BATCH)
-    return marked, took
+    marked, marking = at_once(lambda: mark_due(BREACH, now, BIG_BATCH) + mark_due(REMINDER, now, BIG_BATCH))
+    _, telling = at_once(lambda: tell_all(now=now, batch_size=BIG_BATCH))
+    return marked, marking, telling
 
 
 def idle_timings(now: datetime.datetime) -> dict[str, list[float]]:
@@ -317,12 +318,14 @@ def main() -> None:
         )
         rates: dict[tuple[int, str], float] = {}
         marking_rates: dict[tuple[int, str], float] = {}
+        telling_rates: dict[tuple[int, str], float] = {}
         for size, name, result, took, queries, steps in rows:
             handled = result.reminded + result.breached
             rates[(size, name)] = handled / took
             by_step = ""
             if steps:
                 marking_rates[(size, name)] = handled / steps[0]
+                telling_rates[(size, name)] = handled / steps[1]
                 by_step = f" {handled / steps[0]:>10,.0f} {handled / steps[1]:>8,.0f}"
             print(
                 f"{size:>8,} {name:>28} {result.reminded:>9,} {result.breached:>9,} "
@@ -346,11 +349,16 @@ def main() -> None:
         )
         moment += datetime.timedelta(days=1)
         add_due_deadlines(world, made + 2 * size, made + 4 * size, moment)
-        marked, took = two_markings_at_once(moment)
+        marked, took, telling = two_markings_then_two_tellers(moment)
         best = marking_rates[(size, f"set-based, batches of {BIG_BATCH}")]
         print(
             f"Two markings at once over {2 * size:,} due deadlines (batches of {BIG_BATCH}): {marked:,} marked in "
             f"{took:.2f}s, {marked / took:,.0f} a second ({marked / took / best:.2f}x one marking)"
+        )
+        one_teller = telling_rates[(size, f"set-based, batches of {BIG_BATCH}")]
+        print(
+            f"Then two tellers at once (the Celery sweep's tell_owed tasks): {marked:,} deadlines' notices told in "
+            f"{telling:.2f}s, {marked / telling:,.0f} a second ({marked / telling / one_teller:.2f}x one teller)"
         )
     finally:
         connection.close()

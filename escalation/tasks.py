@@ -6,21 +6,50 @@ services queue `deliver_notification` after commit for e-mails that should go at
 `render_record_snapshot` for each written record a policy asked for.
 """
 
+import logging
+
 from celery import shared_task
 from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
 
 from escalation.deadlines.heartbeat import sweep_with_heartbeat
+from escalation.deadlines.sweep import anything_owed, tell_all
 from escalation.disputes.drafts import clear_stale_drafts
 from escalation.notifications import delivery
 from escalation.privacy.retention import apply_retention
 from escalation.records import requirements
 
+logger = logging.getLogger(__name__)
+
 
 @shared_task(name="escalation.sweep_deadlines")
 def sweep_deadlines() -> dict[str, int]:
-    return sweep_with_heartbeat(now=timezone.now()).as_dict()
+    """Mark what fell due; hand the notices it owes to `tell_owed` tasks, DEADLINE_TELLERS of them at once.
+
+    The sweep's run then lasts as long as its marking, and the workers share the telling (whom each notice
+    reaches, and their outbox rows), the slow part when thousands fall due together. A telling task lost with
+    Redis leaves its notices owed, and the next sweep hands them out again.
+    """
+    result = sweep_with_heartbeat(now=timezone.now(), tell=False)
+    if anything_owed():
+        hand_out_telling()
+    return result.as_dict()
+
+
+def hand_out_telling() -> None:
+    try:
+        for _ in range(settings.DEADLINE_TELLERS):
+            tell_owed.delay()
+    except Exception:  # noqa: BLE001 - broker errors come from kombu, redis and socket alike
+        logger.warning("could not hand the owed notices to the workers; telling them in the sweep")
+        tell_all(now=timezone.now())
+
+
+@shared_task(name="escalation.tell_owed")
+def tell_owed() -> int:
+    """Write owed notices until none is left (alongside other `tell_owed` tasks: each batch claims its own)."""
+    return tell_all(now=timezone.now())
 
 
 @shared_task(name="escalation.deliver_due")

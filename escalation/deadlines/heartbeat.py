@@ -41,10 +41,11 @@ def finished(job: str, at: datetime.datetime) -> None:
     JobHeartbeat.objects.update_or_create(name=job, defaults={"last_finished_at": at})
 
 
-def sweep_with_heartbeat(*, now: datetime.datetime) -> SweepResult:
-    """Run the deadline sweep as at `now`, recording its start and, only if it succeeds, its finish."""
+def sweep_with_heartbeat(*, now: datetime.datetime, tell: bool = True) -> SweepResult:
+    """Run the deadline sweep as at `now`, recording its start and, only if it succeeds, its finish (`tell`: as
+    `sweep`'s)."""
     started(DEADLINE_SWEEP, now)
-    result = sweep(now=now)
+    result = sweep(now=now, tell=tell)
     finished(DEADLINE_SWEEP, timezone.now())
     return result
 

@@ -14,11 +14,13 @@ batches, each batch one transaction of a fixed number of statements however many
 
 No row is read into Python: the batch costs the database's time only.
 
-**Telling** (`tell_owed`) writes the owed notices: it claims owed rows the same way (clearing the flag), finds
-everyone each one goes to from the policy as it stands (one query for the rows, one or two for the people:
-`notifications.outbox.PreloadedDirectory`) and writes their outbox rows in one insert; e-mail goes out after
+**Telling** (`tell_owed`, `tell_all`) writes the owed notices: it claims owed rows the same way (clearing the
+flag), finds everyone each one goes to from the policy as it stands (one query for the rows, one or two for the
+people: `notifications.outbox.PreloadedDirectory`) and writes their outbox rows in one insert; e-mail goes out after
 commit. Whom a notice reaches is decided here, when it is written, so the marking never waits for it, and several
-workers can tell at once.
+workers can tell at once. Under Celery the sweep only marks and hands the telling to the workers
+(`escalation.tasks`): one outbox row per person told is the costly part (each checks three foreign keys and
+updates five indexes), so it is spread over the workers rather than held in the sweep's own run.
 
 Correctness never depends on there being one sweep. Each update is guarded: it sets a row's reminder or breach
 only where it is still unset (and the row still open and not paused), clears an owed flag only where it is still
@@ -391,9 +393,23 @@ def tell_owed(kind: _Kind, now: datetime.datetime, batch_size: int) -> int:
             return queued
 
 
-def sweep(*, now: datetime.datetime, batch_size: int | None = None) -> SweepResult:
+def tell_all(*, now: datetime.datetime, batch_size: int | None = None) -> int:
+    """Write every notice owed, breaches first; how many outbox rows. Several may run at once (each batch claims
+    its own rows), which is how the Celery workers share a big sweep's telling (escalation.tasks.tell_owed)."""
+    batch_size = batch_size or settings.DEADLINE_SWEEP_BATCH_SIZE
+    return tell_owed(BREACH, now, batch_size) + tell_owed(REMINDER, now, batch_size)
+
+
+def anything_owed() -> bool:
+    """Whether a marked deadline's notice is still to be written (two probes of the owed indexes)."""
+    return BREACH.owed_rows().exists() or REMINDER.owed_rows().exists()
+
+
+def sweep(*, now: datetime.datetime, batch_size: int | None = None, tell: bool = True) -> SweepResult:
     """Record every breach and reminder due at `now`, then write every notice owed; safe to run several at once.
 
+    With `tell=False` it only marks: the notices stay owed, for `tell_all` to write (the Celery sweep hands them
+    to the workers, so its own run stays as short as the marking however many people each notice reaches).
     Each batch is one transaction, so a sweep cut short keeps what it committed and the next one goes on.
     """
     if now.tzinfo is None:
@@ -404,7 +420,8 @@ def sweep(*, now: datetime.datetime, batch_size: int | None = None) -> SweepResu
         return result
     result.breached = mark_due(BREACH, now, batch_size)
     result.reminded = mark_due(REMINDER, now, batch_size)
-    result.notifications_queued = tell_owed(BREACH, now, batch_size) + tell_owed(REMINDER, now, batch_size)
+    if tell:
+        result.notifications_queued = tell_all(now=now, batch_size=batch_size)
     if result.breached or result.reminded:
         logger.info("deadline sweep at %s: %s", now.isoformat(), result.as_dict())
     return result

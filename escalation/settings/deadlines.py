@@ -19,6 +19,8 @@ NOTIFICATION_DELIVERY_SECONDS = float(os.environ.get("NOTIFICATION_DELIVERY_SECO
 RECORD_CATCH_UP_SECONDS = float(os.environ.get("RECORD_CATCH_UP_SECONDS", "60"))
 #: Deadlines handled per transaction by the sweep.
 DEADLINE_SWEEP_BATCH_SIZE = int(os.environ.get("DEADLINE_SWEEP_BATCH_SIZE", "1000"))
+#: How many Celery tasks the sweep hands its owed notices to, to be written by workers at once.
+DEADLINE_TELLERS = int(os.environ.get("DEADLINE_TELLERS", "2"))
 
 #: E-mail delivery: a claimed row is left alone for the lease; failures back off from the base,
 #: doubling up to the cap; after the last attempt the address is given up on and marked.

@@ -199,7 +199,7 @@ def test_a_failing_sweep_records_its_start_but_not_a_finish(db, monkeypatch):
     earlier = timezone.now() - datetime.timedelta(minutes=10)
     swept_at(earlier)
 
-    def broken(*, now):
+    def broken(*, now, tell=True):
         raise DatabaseError("deadlock detected")
 
     monkeypatch.setattr(heartbeat, "sweep", broken)

@@ -13,6 +13,7 @@ import sys
 import threading
 
 import pytest
+import time_machine
 from django.db import connection, transaction
 from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
@@ -162,3 +163,54 @@ def test_the_idle_check_compiled_once_asks_at_each_sweeps_own_moment(bcssp):
     assert sweep._anything_due(NOW + 2 * HOUR), "a reminder is due"
     assert sweep._anything_due(NOW + 4 * HOUR), "a breach is due"
     assert not sweep._anything_due(NOW - HOUR)
+
+
+class TestTheCelerySweepHandsTellingToTheWorkers:
+    """Under Celery the sweep's run lasts as long as its marking: thousands of notices falling due together are
+    written by `tell_owed` tasks, on the workers, alongside one another."""
+
+    @pytest.fixture
+    def handed_out(self, monkeypatch) -> list[str]:
+        from escalation import tasks
+
+        sent: list[str] = []
+        monkeypatch.setattr(tasks.tell_owed, "delay", lambda: sent.append("tell_owed"))
+        return sent
+
+    def test_the_sweep_marks_and_leaves_the_notices_owed_for_the_tellers(self, bcssp, handed_out, settings):
+        from escalation import tasks
+
+        settings.DEADLINE_TELLERS = 3
+        rows = bulk_due_deadlines(bcssp, 4, due_at=NOW - HOUR)
+        with time_machine.travel(NOW, tick=False):
+            assert tasks.sweep_deadlines() == {"reminded": 0, "breached": 4, "notifications_queued": 0}
+        assert handed_out == ["tell_owed"] * 3
+        assert Deadline.objects.filter(pk__in=[r.pk for r in rows], breach_owed=True).count() == 4
+        assert not Notification.objects.exists()
+        # Each teller writes what is still owed; a second finds nothing left.
+        assert tasks.tell_owed() == Notification.objects.count() > 0
+        assert tasks.tell_owed() == 0
+        per_deadline = Notification.objects.values("deadline").annotate(n=Count("id")).values_list("n", flat=True)
+        assert len(per_deadline) == 4 and len(set(per_deadline)) == 1
+
+    def test_with_nothing_owed_nothing_is_handed_out(self, bcssp, handed_out):
+        from escalation import tasks
+
+        with time_machine.travel(NOW, tick=False):
+            tasks.sweep_deadlines()
+        assert handed_out == []
+
+    def test_when_the_workers_cannot_be_reached_the_sweep_tells_them_itself(self, bcssp, monkeypatch):
+        from kombu.exceptions import OperationalError
+
+        from escalation import tasks
+
+        def broker_down() -> None:
+            raise OperationalError("Error 111 connecting to localhost:6379. Connection refused.")
+
+        monkeypatch.setattr(tasks.tell_owed, "delay", broker_down)
+        bulk_due_deadlines(bcssp, 2, due_at=NOW - HOUR)
+        with time_machine.travel(NOW, tick=False):
+            tasks.sweep_deadlines()
+        assert not Deadline.objects.filter(breach_owed=True).exists()
+        assert Notification.objects.filter(event="deadline_breached").count() > 0
