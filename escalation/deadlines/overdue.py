@@ -1,15 +1,15 @@
 """How a deadline is named and when a dispute counts as overdue, for notifications and pages alike.
 
 A dispute is overdue while any of its open deadline rows has been breached by the sweep; nothing else
-sets or clears it.
+sets or clears it. `overdue_deadlines` is that rule; the database keeps its answer for each dispute in
+`Dispute.overdue` (triggers on the deadline table, migration 0018), which is what pages and filters read.
 """
 
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 
 from agencies.models import Partnership
 from escalation.deadlines.models import Deadline
@@ -18,25 +18,10 @@ from policies.calendar import WorkingCalendar, calendar_for
 from policies.runtime.clock import rule_length
 from policies.vocabulary import DeadlineKind
 
-if TYPE_CHECKING:
-    from escalation.disputes.models import Dispute
-
 
 def overdue_deadlines() -> QuerySet[Deadline]:
     """Open deadline rows the sweep has marked as breached."""
     return Deadline.objects.filter(closed_at__isnull=True, breached_at__isnull=False)
-
-
-def with_overdue(queryset: QuerySet[Dispute]) -> QuerySet[Dispute]:
-    """Annotate each dispute with `is_overdue` (one EXISTS per row, no extra queries)."""
-    return queryset.annotate(is_overdue=Exists(overdue_deadlines().filter(dispute=OuterRef("pk"))))
-
-
-def is_overdue(dispute: Dispute) -> bool:
-    value = getattr(dispute, "is_overdue", None)
-    if value is not None:
-        return bool(value)
-    return overdue_deadlines().filter(dispute=dispute).exists()
 
 
 def london_time(moment: datetime.datetime) -> str:

@@ -338,37 +338,48 @@ def record_reminder(deadline: Deadline, now: datetime.datetime) -> list[Notifica
     return _record(REMINDER, deadline, now)
 
 
-#: Everything at once, outside any transaction: the usual answer, "no", costs one round trip to the database. Scalar
-#: subqueries, not EXISTS: PostgreSQL drops an EXISTS subquery's ORDER BY and LIMIT, and with them the index's order.
-_ANYTHING_DUE = "SELECT " + " OR ".join(["({}) IS NOT NULL"] * 4)
 #: The moment the query is compiled with, replaced by the sweep's own in its parameters.
 _COMPILED_AT = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
 
 
 @functools.cache
-def _anything_due_query(vendor: str) -> tuple[str, tuple]:
+def _anything_due_query(vendor: str, owed_only: bool = False) -> tuple[str, tuple]:
     """The idle check's SQL and parameters, compiled by Django once per process: every worker asks it every minute,
-    and compiling its four querysets took several times what the database takes to answer it."""
+    and compiling its four querysets took several times what the database takes to answer it. Everything at once,
+    outside any transaction: the usual answer, "no", costs one round trip. `owed_only`: only whether a notice is
+    owed (the last two probes)."""
     # The oldest of each, by the indexed column: without the order PostgreSQL may guess (from every row's due moment,
     # closed rows' too) that a scan of the whole table finds one sooner than a probe of the index.
-    probes = [
-        breaches_due(_COMPILED_AT).order_by("due_at"),
-        reminders_due(_COMPILED_AT).order_by("remind_at"),
-        BREACH.owed_rows().order_by("pk"),
-        REMINDER.owed_rows().order_by("pk"),
-    ]
+    due = (
+        []
+        if owed_only
+        else [breaches_due(_COMPILED_AT).order_by("due_at"), reminders_due(_COMPILED_AT).order_by("remind_at")]
+    )
+    probes = [*due, BREACH.owed_rows().order_by("pk"), REMINDER.owed_rows().order_by("pk")]
     compiled = [probe.values("pk")[:1].query.sql_with_params() for probe in probes]
-    return _ANYTHING_DUE.format(*(sql for sql, _ in compiled)), tuple(p for _, ps in compiled for p in ps)
+    # Scalar subqueries, not EXISTS: PostgreSQL drops an EXISTS subquery's ORDER BY and LIMIT, and with them the
+    # index's order.
+    sql = "SELECT " + " OR ".join(f"({probe}) IS NOT NULL" for probe, _ in compiled)
+    return sql, tuple(p for _, ps in compiled for p in ps)
+
+
+def _ask(sql: str, params: list) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return bool(cursor.fetchone()[0])
 
 
 def _anything_due(now: datetime.datetime) -> bool:
     sql, compiled_params = _anything_due_query(connection.vendor)
     compiled_at = connection.ops.adapt_datetimefield_value(_COMPILED_AT)
     moment = connection.ops.adapt_datetimefield_value(now)
-    params = [moment if param == compiled_at else param for param in compiled_params]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return bool(cursor.fetchone()[0])
+    return _ask(sql, [moment if param == compiled_at else param for param in compiled_params])
+
+
+def anything_owed() -> bool:
+    """Whether a marked deadline's notice is still to be written (one query: a probe of each owed index)."""
+    sql, params = _anything_due_query(connection.vendor, owed_only=True)
+    return _ask(sql, list(params))
 
 
 def mark_due(kind: _Kind, now: datetime.datetime, batch_size: int) -> int:
@@ -398,11 +409,6 @@ def tell_all(*, now: datetime.datetime, batch_size: int | None = None) -> int:
     its own rows), which is how the Celery workers share a big sweep's telling (escalation.tasks.tell_owed)."""
     batch_size = batch_size or settings.DEADLINE_SWEEP_BATCH_SIZE
     return tell_owed(BREACH, now, batch_size) + tell_owed(REMINDER, now, batch_size)
-
-
-def anything_owed() -> bool:
-    """Whether a marked deadline's notice is still to be written (two probes of the owed indexes)."""
-    return BREACH.owed_rows().exists() or REMINDER.owed_rows().exists()
 
 
 def sweep(*, now: datetime.datetime, batch_size: int | None = None, tell: bool = True) -> SweepResult:

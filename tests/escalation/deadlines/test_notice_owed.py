@@ -193,6 +193,14 @@ class TestTheCelerySweepHandsTellingToTheWorkers:
         per_deadline = Notification.objects.values("deadline").annotate(n=Count("id")).values_list("n", flat=True)
         assert len(per_deadline) == 4 and len(set(per_deadline)) == 1
 
+    def test_whether_anything_is_owed_is_one_query(self, bcssp):
+        bulk_due_deadlines(bcssp, 2, due_at=NOW - HOUR)
+        with CaptureQueriesContext(connection) as queries:
+            assert not sweep.anything_owed()
+        assert len(queries.captured_queries) == 1
+        sweep.mark_due(sweep.BREACH, NOW, 1000)
+        assert sweep.anything_owed()
+
     def test_with_nothing_owed_nothing_is_handed_out(self, bcssp, handed_out):
         from escalation import tasks
 

@@ -6,7 +6,7 @@ import pytest
 
 from escalation.audit.models import AuditEvent
 from escalation.deadlines.models import Deadline
-from escalation.deadlines.overdue import deadline_label, with_overdue
+from escalation.deadlines.overdue import deadline_label
 from escalation.deadlines.sweep import sweep
 from escalation.disputes import services
 from escalation.disputes.deadline_changes import (
@@ -37,7 +37,7 @@ def stage_1(dispute) -> Deadline:
 
 
 def overdue(dispute) -> bool:
-    return with_overdue(Dispute.objects.filter(pk=dispute.pk)).get().is_overdue
+    return Dispute.objects.values_list("overdue", flat=True).get(pk=dispute.pk)
 
 
 class TestExtend:
