@@ -11,6 +11,7 @@ from escalation.disputes.drafts import RaiseDraft
 from escalation.disputes.models import (
     Dispute,
     Outcome,
+    OverdueDispute,
     Participant,
     RecordEntry,
     ReferenceCounter,
@@ -29,6 +30,7 @@ __all__ = [
     "JobHeartbeat",
     "Notification",
     "Outcome",
+    "OverdueDispute",
     "Participant",
     "RaiseDraft",
     "RecordEntry",

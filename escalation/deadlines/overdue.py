@@ -2,7 +2,8 @@
 
 A dispute is overdue while any of its open deadline rows has been breached by the sweep; nothing else
 sets or clears it. `overdue_deadlines` is that rule; the database keeps its answer for each dispute in
-`Dispute.overdue` (triggers on the deadline table, migration 0018), which is what pages and filters read.
+the overdue list, `OverdueDispute` (triggers on the deadline table, migration 0020), which is what pages and
+filters read.
 """
 
 from __future__ import annotations
