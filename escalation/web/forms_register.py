@@ -113,9 +113,6 @@ class RegisterFilterForm(DateRangeForm):
         self.fields["category"].choices = _any("Any category", categories)
         self.fields["stage"].choices = _any("Any stage", [(s.number, f"Stage {s.number}: {s.name}") for s in stages])
         self.fields["agency"].choices = _any("Any agency", [(a.pk, a.name) for a in agencies])
-        for name in ("stage", "state", "agency", "sector", "category", "subject_kind"):
-            # Long choices (stage and agency names) would push a select out of its column.
-            self.fields[name].widget.attrs["class"] = "govuk-!-width-full"
 
     def filters(self) -> RegisterFilters:
         """The filters that were entered correctly; one in error is left out (and its message shown)."""

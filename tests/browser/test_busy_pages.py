@@ -143,6 +143,10 @@ def test_business_manager_reads_the_register_as_cards_on_a_phone(journey, busy_w
     assert "working day" in escalated_row
     reference_height = manager.page.locator("#register-rows tbody th a").first.bounding_box()["height"]
     assert reference_height < 40, "the reference stays on one line"
+    # The filters open, one chosen and one refused (an agency of no partnership): the selects and their error.
+    visit(manager, "/register/?state=raised&agency=999999", "register-filtered", width, problems)
+    assert manager.page.locator("#id_state").input_value() == "raised"
+    assert "Select a valid choice" in text_of(manager, "#div_id_agency")
 
     visit(manager, "/themes/", "themes", width, problems)
     visit(manager, f"/disputes/{urgent.reference}/", "dispute", width, problems)
