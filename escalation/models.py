@@ -11,7 +11,6 @@ from escalation.disputes.drafts import RaiseDraft
 from escalation.disputes.models import (
     Dispute,
     Outcome,
-    OverdueDispute,
     Participant,
     RecordEntry,
     ReferenceCounter,
@@ -30,7 +29,6 @@ __all__ = [
     "JobHeartbeat",
     "Notification",
     "Outcome",
-    "OverdueDispute",
     "Participant",
     "RaiseDraft",
     "RecordEntry",

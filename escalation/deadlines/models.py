@@ -59,7 +59,7 @@ class Deadline(models.Model):
             # The notices the sweep owes (escalation.deadlines.sweep.tell_owed): empty but for moments after marking.
             models.Index(fields=["id"], name="deadline_reminder_owed", condition=Q(reminder_owed=True)),
             models.Index(fields=["id"], name="deadline_breach_owed", condition=Q(breach_owed=True)),
-            # Whether a dispute is overdue (escalation.deadlines.overdue; the triggers keeping OverdueDispute).
+            # Whether a dispute is overdue (escalation.deadlines.overdue; the triggers keeping Dispute.overdue).
             models.Index(
                 fields=["dispute"],
                 name="deadline_overdue",

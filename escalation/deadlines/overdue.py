@@ -2,8 +2,7 @@
 
 A dispute is overdue while any of its open deadline rows has been breached by the sweep; nothing else
 sets or clears it. `overdue_deadlines` is that rule; the database keeps its answer for each dispute in
-the overdue list, `OverdueDispute` (triggers on the deadline table, migration 0020), which is what pages and
-filters read.
+`Dispute.overdue` (triggers on the deadline table, migration 0018), which is what pages and filters read.
 """
 
 from __future__ import annotations

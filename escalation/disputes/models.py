@@ -80,18 +80,29 @@ class Dispute(ConcurrentTransitionMixin, models.Model):
     escalation_reason = models.TextField(max_length=limits.REASON, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Kept by the database, never by Django: triggers on the deadline table (migration 0018) set it whenever a
+    # deadline of this dispute is breached, closed, reopened or removed, so that it is true exactly while an open
+    # deadline has been missed (`escalation.deadlines.overdue`). Stored so that the register's "overdue" is an index
+    # walk at a million disputes; `save` leaves it out (see below).
+    overdue = models.BooleanField(default=False, db_default=False, editable=False)
 
     class Meta:
         ordering = ["-raised_at"]
         indexes = [
             # The register's sort keys, each ending in id as its ordering does, so a page (or a chunk of the CSV,
             # read along the same columns) is a walk along one of these that stops; the state and stage ones serve
-            # those filters too ("overdue" has an index of its own: OverdueDispute).
+            # those filters too; the overdue one holds only overdue disputes, so "overdue" (with a state or not)
+            # is counted by reading just them.
             models.Index(fields=["partnership", "raised_at", "id"], name="dispute_register_raised"),
             models.Index(fields=["partnership", "current_stage", "raised_at", "id"], name="dispute_register_stage"),
             models.Index(fields=["partnership", "state", "raised_at", "id"], name="dispute_register_state"),
             models.Index(fields=["partnership", "reference", "id"], name="dispute_register_reference"),
             models.Index(fields=["partnership", "id"], name="dispute_register_id"),
+            models.Index(
+                fields=["partnership", "state", "raised_at", "id"],
+                name="dispute_register_overdue",
+                condition=Q(overdue=True),
+            ),
             models.Index(fields=["raising_agency", "-raised_at"]),
             models.Index(fields=["other_agency", "-raised_at"]),
             # A person's lists on the home page: their agency's disputes in a few states (open, or resolved), found
@@ -108,6 +119,15 @@ class Dispute(ConcurrentTransitionMixin, models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+    def save(self, *args, update_fields=None, **kwargs) -> None:
+        """Save, never writing `overdue`: the value in memory may be older than the triggers' (a sweep may have
+        missed a deadline since this dispute was read), and writing it back would undo theirs."""
+        if update_fields is None and not self._state.adding:
+            update_fields = [
+                field.name for field in self._meta.concrete_fields if not field.primary_key and field.name != "overdue"
+            ]
+        super().save(*args, update_fields=update_fields, **kwargs)
 
     @property
     def is_open(self) -> bool:
@@ -178,30 +198,6 @@ class Dispute(ConcurrentTransitionMixin, models.Model):
     @transition(field=state, source=list(OPEN_STATES), target=DisputeState.WITHDRAWN)
     def withdraw(self) -> None:
         pass
-
-
-class OverdueDispute(models.Model):
-    """A dispute one of whose open deadlines has been missed: the register's "overdue" list.
-
-    Written by the database alone (triggers, migration 0020): a row appears when an open deadline of the dispute is
-    breached and goes once none is (extended, closed, removed), whichever path wrote the deadlines; its partnership,
-    state and date raised follow the dispute's. A table of its own, not a column of the dispute: a breach then
-    writes one narrow row here and leaves the dispute's row, and its many indexes, as they were. (As a column,
-    every breach rewrote its dispute, and the sweep marked breaches at half the speed.)
-    """
-
-    dispute = models.OneToOneField(Dispute, primary_key=True, on_delete=models.CASCADE, related_name="overdue_listing")
-    # The dispute's own, copied so that the register's "overdue" (with a state or not, in date order) is a walk
-    # along this table's index alone.
-    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="+", db_index=False)
-    state = models.CharField(max_length=50)
-    raised_at = models.DateTimeField()
-
-    class Meta:
-        indexes = [models.Index(fields=["partnership", "state", "raised_at", "dispute"], name="overdue_register")]
-
-    def __str__(self) -> str:
-        return f"{self.dispute_id} overdue"
 
 
 class ReferenceCounter(models.Model):

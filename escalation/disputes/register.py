@@ -13,13 +13,13 @@ from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import BooleanField, Count, Exists, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import BooleanField, Count, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, TruncMonth
 
 from agencies.models import Partnership
 from escalation.deadlines.models import Deadline
-from escalation.disputes.models import Dispute, Outcome, OverdueDispute, StageVisit
+from escalation.disputes.models import Dispute, Outcome, StageVisit
 from escalation.disputes.selectors import OVERSIGHT_ROLES, partnership_disputes_for
 from policies.calendar import WorkingCalendar, calendar_for
 from policies.models import PolicyVersion, Stage, category_labels
@@ -102,14 +102,8 @@ def apply_filters(disputes: QuerySet[Dispute], filters: RegisterFilters) -> Quer
     if filters.subject_kind:
         disputes = disputes.filter(subject__kind=filters.subject_kind)
     if filters.overdue:
-        # The overdue list (kept by the database's triggers), joined on its copies of the columns the register
-        # filters and sorts by: PostgreSQL carries the partnership and state asked for over to them, so the
-        # overdue disputes are read along the list's own index, overdue_register, not found among all of them.
-        disputes = disputes.filter(
-            overdue_listing__partnership=F("partnership"),
-            overdue_listing__state=F("state"),
-            overdue_listing__raised_at=F("raised_at"),
-        )
+        # The stored flag (kept by the deadline table's triggers): the partial index dispute_register_overdue.
+        disputes = disputes.filter(overdue=True)
     return filter_raised_between(disputes, filters.raised_from, filters.raised_to)
 
 
@@ -173,7 +167,6 @@ def with_row_details(disputes: QuerySet[Dispute]) -> QuerySet[Dispute]:
             stage_name=Subquery(stage_name.values("name")[:1]),
             next_due=Subquery(next_deadline.values("due_at")[:1]),
             next_due_kind=Subquery(next_deadline.values("rule__kind")[:1]),
-            overdue=Exists(OverdueDispute.objects.filter(dispute=OuterRef("pk"))),
         )
         .defer("attempts_so_far", "escalation_reason")
     )

@@ -16,7 +16,7 @@ from escalation.disputes.deadline_changes import (
     remove_closure_day,
     resume_deadline,
 )
-from escalation.disputes.models import OverdueDispute
+from escalation.disputes.models import Dispute
 from escalation.disputes.permissions import ActionRefused
 from escalation.notifications.models import Notification
 from policies.schema import read_policy_file
@@ -37,7 +37,7 @@ def stage_1(dispute) -> Deadline:
 
 
 def overdue(dispute) -> bool:
-    return OverdueDispute.objects.filter(dispute=dispute).exists()
+    return Dispute.objects.values_list("overdue", flat=True).get(pk=dispute.pk)
 
 
 class TestExtend:

@@ -1,8 +1,7 @@
-"""The overdue list (`OverdueDispute`), the stored answer to "has an open deadline of this dispute been missed?".
+"""`Dispute.overdue`, the stored answer to "has an open deadline of this dispute been missed?".
 
 The register filters on it (at a million disputes an EXISTS over the deadlines took over 100 ms a page); triggers on
-the deadline table keep it, whichever path writes deadlines, and a trigger on the dispute table keeps its copies of
-the dispute's state, partnership and date raised. Each test compares it with the rule itself
+the deadline table keep it, whichever path writes deadlines. Each test compares it with the rule itself
 (`escalation.deadlines.overdue.overdue_deadlines`, asked of the deadlines).
 """
 
@@ -18,7 +17,7 @@ from escalation.deadlines.overdue import overdue_deadlines
 from escalation.deadlines.sweep import sweep
 from escalation.disputes import services
 from escalation.disputes.deadline_changes import extend_deadline
-from escalation.disputes.models import Dispute, OverdueDispute
+from escalation.disputes.models import Dispute
 from escalation.disputes.register import RegisterFilters, apply_filters
 from tests.conftest import build_world, london
 from tests.fixtures_services import bulk_due_deadlines
@@ -28,20 +27,11 @@ MISSED = london(2026, 3, 4, 17, 1)
 
 
 def stored(dispute: Dispute) -> bool:
-    """Whether the dispute is on the overdue list, checked against the rule the list keeps, and its copies of the
-    dispute's columns against the dispute."""
-    listed = OverdueDispute.objects.filter(dispute_id=dispute.pk).values("partnership_id", "state", "raised_at")
+    """The stored flag, checked against the rule it stores."""
+    flag = Dispute.objects.values_list("overdue", flat=True).get(pk=dispute.pk)
     rule = overdue_deadlines().filter(dispute_id=dispute.pk).exists()
-    assert listed.exists() == rule, "the overdue list disagrees with the deadlines"
-    if rule:
-        assert listed.get() == Dispute.objects.values("partnership_id", "state", "raised_at").get(pk=dispute.pk)
-    return rule
-
-
-def row_version(dispute: Dispute) -> str:
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT xmin::text FROM {Dispute._meta.db_table} WHERE id = %s", [dispute.pk])  # noqa: S608
-        return cursor.fetchone()[0]
+    assert flag == rule, "the stored flag disagrees with the deadlines"
+    return flag
 
 
 @pytest.fixture
@@ -53,34 +43,6 @@ def test_a_breach_by_the_sweep_makes_the_dispute_overdue(dispute):
     assert not stored(dispute)
     assert sweep(now=MISSED).breached == 1
     assert stored(dispute)
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="row versions are PostgreSQL's (make test)")
-def test_a_breach_leaves_its_dispute_row_unwritten(dispute):
-    """As a column of the dispute, the flag made every breach write a new version of its dispute's row, and of
-    every one of the dispute table's 20-odd index entries: the sweep marked breaches at half the speed."""
-    before = row_version(dispute)
-    assert sweep(now=MISSED).breached == 1
-    assert stored(dispute)
-    assert row_version(dispute) == before
-
-
-def test_the_listing_follows_the_disputes_state(bcssp, dispute):
-    sweep(now=MISSED)
-    services.add_record_entry(
-        dispute=dispute,
-        author=bcssp.teacher,
-        kind="discussion",
-        text="Called the social worker.",
-        occurred_on=datetime.date(2026, 3, 5),
-        now=london(2026, 3, 5, 9),
-    )
-    dispute.refresh_from_db()
-    assert stored(dispute)
-    in_state = apply_filters(Dispute.objects.all(), RegisterFilters(overdue=True, state=dispute.state))
-    assert list(in_state) == [dispute]
-    Dispute.objects.filter(pk=dispute.pk).update(state="withdrawn")
-    assert OverdueDispute.objects.get(dispute=dispute).state == "withdrawn"
 
 
 def test_saving_a_dispute_read_before_the_breach_keeps_it_overdue(bcssp, dispute):
@@ -141,7 +103,7 @@ def test_rows_inserted_updated_and_deleted_in_bulk_keep_it(bcssp):
     assert not stored(disputes[0])
 
 
-def test_the_register_filter_reads_the_list_not_the_deadlines(bcssp, dispute):
+def test_the_register_filter_reads_the_flag_not_the_deadlines(bcssp, dispute):
     filtered = apply_filters(Dispute.objects.all(), RegisterFilters(overdue=True))
     assert Deadline._meta.db_table not in str(filtered.query)
     assert not filtered.exists()
