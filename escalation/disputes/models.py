@@ -50,12 +50,14 @@ class Subject(models.Model):
 
 class Dispute(ConcurrentTransitionMixin, models.Model):
     reference = models.CharField(max_length=30, unique=True)
-    partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="disputes")
+    # Partnership and agencies: found through the composite indexes below, which start with them (an index of their
+    # own would be one more to write on every change of a dispute).
+    partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="disputes", db_index=False)
     policy_version = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT, related_name="disputes")
     subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="disputes")
-    raising_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="disputes_raised")
+    raising_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="disputes_raised", db_index=False)
     raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="disputes_raised")
-    other_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="disputes_received")
+    other_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="disputes_received", db_index=False)
     category = models.CharField(max_length=40, help_text="One of its policy version's categories, by key.")
     description = models.TextField("what the disagreement is about", max_length=limits.LONG_TEXT)
     attempts_so_far = models.TextField("what has been tried so far", max_length=limits.LONG_TEXT, blank=True)
@@ -72,11 +74,14 @@ class Dispute(ConcurrentTransitionMixin, models.Model):
     raised_at = models.DateTimeField()
     current_stage = models.PositiveSmallIntegerField()
     state = FSMField(default=DisputeState.RAISED, choices=DisputeState.choices, protected=True)
+    # Set only while an escalation is proposed: indexed where set (Meta), not for every dispute.
     escalation_proposed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
     escalation_proposed_at = models.DateTimeField(null=True, blank=True)
-    escalation_side = models.ForeignKey(Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    escalation_side = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
     escalation_reason = models.TextField(max_length=limits.REASON, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -109,6 +114,15 @@ class Dispute(ConcurrentTransitionMixin, models.Model):
             # by these alone; without them PostgreSQL added every open dispute of every partnership to the search.
             models.Index(fields=["raising_agency", "state"], name="dispute_raising_agency_state"),
             models.Index(fields=["other_agency", "state"], name="dispute_other_agency_state"),
+            # For their foreign keys (a person or agency removed), where set.
+            models.Index(
+                fields=["escalation_proposed_by"],
+                name="dispute_proposed_by",
+                condition=Q(escalation_proposed_by__isnull=False),
+            ),
+            models.Index(
+                fields=["escalation_side"], name="dispute_escalation_side", condition=Q(escalation_side__isnull=False)
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(raising_agency=models.F("other_agency")), name="two_agencies"),
