@@ -198,11 +198,14 @@ def test_chosen_filters_stay_chosen_and_a_wrong_one_is_marked_and_described(mana
     assert 'id="id_agency_1_error"' in agency.group(2) and "Select a valid choice" in agency.group(2)
     assert 'aria-describedby="id_agency_hint id_agency_1_error" aria-invalid="true"' in agency.group(2)
     assert "govuk-select--error" in agency.group(2)
+    # A select without a hint names its error alone.
+    stage = manager_client.get(REGISTER, {"stage": "99"}).content.decode()
+    assert 'aria-describedby="id_stage_1_error" aria-invalid="true"' in stage
 
 
 def test_the_filter_form_is_drawn_in_as_many_templates_however_many_agencies_it_lists(manager_client, world):
-    """Each option of a select drawn by crispy-forms was a template of its own: at a partnership's 40 agencies, half
-    the time it took to draw the page."""
+    """Each option of a select drawn by crispy-forms was a template of its own (the filter form was about half the
+    time it took to draw the page), so the page grew with every agency, stage and category it listed."""
     drawn = len(manager_client.get(REGISTER).templates)
     for i in range(40):
         AgencyFactory(partnership=world.partnership, name=f"BCSSP School {i}", sector=Sector.EDUCATION)
