@@ -10,6 +10,7 @@ import threading
 
 import pytest
 from django.db import connection, transaction
+from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from escalation.deadlines.models import Deadline
@@ -139,3 +140,55 @@ def test_the_sweep_skips_a_breach_whose_dispute_a_change_holds_and_the_next_swee
     assert not stored(rows[0].dispute) and all(stored(row.dispute) for row in rows[1:])
     assert sweep(now=timezone.now()).breached == 1
     assert stored(rows[0].dispute)
+
+
+def test_one_statement_that_clears_one_missed_deadline_and_misses_another_keeps_it(bcssp):
+    rows = bulk_due_deadlines(bcssp, 2, due_at=RAISED)
+    first, second = rows
+    Deadline.objects.filter(pk=first.pk).update(breached_at=MISSED)
+    # Both rows of the second dispute in one statement: its missed row closes while the other is missed.
+    other = Deadline.objects.get(pk=second.pk)
+    other.pk, other.rule = None, second.dispute.policy_version.deadline_rules.get(name="stage-2")
+    other.save()
+    Deadline.objects.filter(pk=second.pk).update(breached_at=MISSED)
+    assert stored(second.dispute)
+    Deadline.objects.filter(dispute=second.dispute).update(
+        closed_at=Case(When(pk=second.pk, then=Value(MISSED)), default=None),
+        breached_at=Value(MISSED),
+    )
+    assert stored(second.dispute) and stored(first.dispute)
+
+
+def test_a_missed_deadline_moved_to_another_dispute_takes_the_flag_with_it(bcssp):
+    first, second = bulk_due_deadlines(bcssp, 2, due_at=RAISED)
+    Deadline.objects.filter(pk=first.pk).update(breached_at=MISSED)
+    stage_2 = second.dispute.policy_version.deadline_rules.get(name="stage-2")
+    Deadline.objects.filter(pk=first.pk).update(dispute=second.dispute, rule=stage_2)
+    assert not stored(first.dispute) and stored(second.dispute)
+    # Moved with a missed deadline of the other dispute coming back: both are overdue.
+    Deadline.objects.filter(pk=second.pk).update(breached_at=MISSED, dispute=first.dispute)
+    assert stored(first.dispute) and stored(second.dispute)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the triggers' statistics are PostgreSQL's")
+def test_a_batch_of_breaches_makes_disputes_overdue_without_asking_their_other_deadlines(bcssp):
+    """A deadline that becomes missed makes its dispute overdue whatever its other deadlines say. The trigger used to
+    ask them for every row (and for a big batch read every missed deadline in the table): the sweep's marking then
+    slowed as missed deadlines accumulated. Only a deadline that stops being missed needs them asked."""
+    already_missed = bulk_due_deadlines(bcssp, 20, due_at=RAISED, tag="M")
+    Deadline.objects.filter(pk__in=[row.pk for row in already_missed]).update(breached_at=MISSED)
+    rows = bulk_due_deadlines(bcssp, 30, due_at=RAISED)
+
+    def lookups() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_get_xact_numscans('deadline_overdue'::regclass)")
+            return cursor.fetchone()[0]
+
+    before = lookups()
+    assert sweep(now=MISSED, tell=False).breached == len(rows)
+    assert lookups() == before
+    assert all(stored(row.dispute) for row in rows)
+    # Closing one asks again (its dispute may have another missed deadline).
+    Deadline.objects.filter(pk=rows[0].pk).update(closed_at=MISSED)
+    assert lookups() > before
+    assert not stored(rows[0].dispute)
