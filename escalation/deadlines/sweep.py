@@ -53,7 +53,6 @@ from escalation.deadlines.models import Deadline
 from escalation.deadlines.overdue import deadline_label, london_time
 from escalation.notifications.models import Notification
 from escalation.notifications.outbox import PreloadedDirectory, Tell, queue_many
-from policies.models import DeadlineRule, PolicyVersion
 from policies.schema import role_recipients
 from policies.vocabulary import Event, Strength
 
@@ -220,8 +219,12 @@ _CLAIM_WITH_DISPUTES_POSTGRESQL = (
 _CLAIM = "UPDATE {table} SET {marks} WHERE id IN ({chosen}) AND {guard} RETURNING id"
 
 
+def _dispute_model() -> type:
+    return Deadline._meta.get_field("dispute").related_model
+
+
 def _disputes_table() -> str:
-    return Deadline._meta.get_field("dispute").related_model._meta.db_table
+    return _dispute_model()._meta.db_table
 
 
 def _take(
@@ -278,30 +281,30 @@ def _mark(kind: _Kind, candidates: QuerySet[Deadline], now: datetime.datetime, l
     return ids
 
 
+def _attach(objects: list, model: type, name: str) -> None:
+    """Give each object its `name` (a foreign key of `model`) from one query for the distinct ids. A batch's disputes
+    share a few partnerships, agencies, rules and versions (and the stored texts of those are read once); each is
+    built once, not once a row as a join would build it."""
+    field = model._meta.get_field(name)
+    wanted = {getattr(obj, field.attname) for obj in objects} - {None}
+    related = field.related_model._base_manager.in_bulk(wanted)
+    for obj in objects:
+        field.set_cached_value(obj, related.get(getattr(obj, field.attname)))
+
+
 def _load(ids: list[int]) -> list[Deadline]:
-    """The claimed rows with their disputes (one query), and their rules and policy versions (one query each, for
-    the few distinct ones: their stored texts are read once, not once a row). Disputes of one partnership or policy
-    version share one object, so what is read once for it (its rules) is read once for the batch."""
+    """The claimed rows with their disputes (one query), and what the notices need of those disputes: their rules,
+    policy versions, partnerships, agencies and raisers (one query each, for the few distinct ones)."""
     rows = list(
         Deadline.objects.filter(pk__in=ids)
-        .select_related(
-            "dispute",
-            "dispute__partnership",
-            "dispute__raising_agency",
-            "dispute__other_agency",
-            "dispute__raised_by",
-        )
+        .select_related("dispute")
         .defer("dispute__description", "dispute__attempts_so_far", "dispute__escalation_reason")
         .order_by("pk")
     )
-    rules = DeadlineRule.objects.in_bulk({row.rule_id for row in rows})
-    versions = PolicyVersion.objects.in_bulk({row.dispute.policy_version_id for row in rows})
-    partnerships: dict[int, object] = {}
-    for row in rows:
-        row.rule = rules[row.rule_id]
-        dispute = row.dispute
-        dispute.partnership = partnerships.setdefault(dispute.partnership_id, dispute.partnership)
-        dispute.policy_version = versions[dispute.policy_version_id]
+    disputes = [row.dispute for row in rows]
+    _attach(rows, Deadline, "rule")
+    for name in ("policy_version", "partnership", "raising_agency", "other_agency", "raised_by"):
+        _attach(disputes, _dispute_model(), name)
     return rows
 
 
