@@ -15,7 +15,9 @@ closed), and then:
   (whom each owed notice reaches, and their outbox rows);
 - sweeps one more set with two set-based sweeps at once (two threads, two connections): deadlines a second;
 - marks one more set with two markings at once (the first step alone): deadlines marked a second; then tells what
-  they owe with two tellers at once (as the Celery sweep's `tell_owed` tasks do): deadlines told a second.
+  they owe with two tellers at once (as the Celery sweep's `tell_owed` tasks do): deadlines told a second;
+- marks one set alone and one with two markings at once with the overdue flag's trigger switched off: what the
+  register's stored flag (a dispute update a breach) costs the marking.
 
 Both sweeps take batches of BENCH_SWEEP_BATCH rows (200 unless given, the per-row sweep's old default); the
 set-based sweep is also timed with batches of 1,000, the app's default (DEADLINE_SWEEP_BATCH_SIZE sets the app's).
@@ -23,6 +25,7 @@ A million disputes:
 `make bench-sweep BENCH_SWEEP_DISPUTES=1000000` (the data takes a while to generate).
 """
 
+import contextlib
 import datetime
 import os
 import statistics
@@ -228,6 +231,24 @@ def two_markings_then_two_tellers(now: datetime.datetime) -> tuple[int, float, f
     return marked, marking, telling
 
 
+@contextlib.contextmanager
+def without_overdue_flag():
+    """Marking as it would be without the register's overdue flag: the trigger that keeps `Dispute.overdue` is
+    switched off in the bench's own database for the duration (the flags it would have set stay unset)."""
+    from django.db import connection
+
+    from escalation.deadlines.models import Deadline
+
+    table = connection.ops.quote_name(Deadline._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER escalation_deadline_updated_keeps_overdue")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER escalation_deadline_updated_keeps_overdue")
+
+
 def idle_timings(now: datetime.datetime) -> dict[str, list[float]]:
     """Milliseconds for a sweep with nothing due, each kind in turn."""
     from bench.per_row_sweep import sweep_per_row
@@ -359,6 +380,23 @@ def main() -> None:
         print(
             f"Then two tellers at once (the Celery sweep's tell_owed tasks): {marked:,} deadlines' notices told in "
             f"{telling:.2f}s, {marked / telling:,.0f} a second ({marked / telling / one_teller:.2f}x one teller)"
+        )
+        # The same markings without the overdue flag's dispute update: what the register's flag costs the sweep.
+        from escalation.deadlines.sweep import BREACH, REMINDER, mark_due
+
+        moment += datetime.timedelta(days=1)
+        add_due_deadlines(world, made + 4 * size, made + 5 * size, moment)
+        with without_overdue_flag():
+            began = time.perf_counter()
+            alone = mark_due(BREACH, moment, BIG_BATCH) + mark_due(REMINDER, moment, BIG_BATCH)
+            alone_rate = alone / (time.perf_counter() - began)
+            moment += datetime.timedelta(days=1)
+            add_due_deadlines(world, made + 5 * size, made + 7 * size, moment)
+            pair, pair_took, _ = two_markings_then_two_tellers(moment)
+        print(
+            f"Without the overdue flag (its trigger off): one marking {alone_rate:,.0f} a second "
+            f"({alone_rate / best:.2f}x with it), two at once {pair / pair_took:,.0f} a second "
+            f"({pair / pair_took / (marked / took):.2f}x with it)"
         )
     finally:
         connection.close()
