@@ -2,19 +2,30 @@
 
 Django's `bulk_create` prepares every value of every row through the field classes and compiles one placeholder per
 value; for a batch of thousands of rows that costs several times what the database takes to write them. On
-PostgreSQL `insert` gives the values to the driver as they are (it quotes and adapts them in C) in one
-`INSERT ... VALUES ... RETURNING id`; elsewhere it is `bulk_create`. The rows are the same either way.
+PostgreSQL `insert` takes the rows' ids from the table's sequence (one query) and sends the rows with `COPY`, as
+text: PostgreSQL reads that about four times faster than the same rows as one `INSERT ... VALUES` (which it must
+parse and plan, one constant a value), and the text costs Python no more to make than the driver's quoting did.
+Elsewhere it is `bulk_create`. The rows are the same either way.
 """
 
 from __future__ import annotations
 
+import datetime
+import enum
+import io
+import json
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.db import connection, models
 from django.db.models import NOT_PROVIDED
 
 Model = TypeVar("Model", bound=models.Model)
+
+#: COPY's text format: a backslash, tab, newline or carriage return in a value is written as an escape, so a value
+#: can never end its column or row, or read as the NULL marker `\N`.
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+NULL = "\\N"
 
 
 def _columns(model: type[models.Model]) -> list[models.Field]:
@@ -26,33 +37,49 @@ def _columns(model: type[models.Model]) -> list[models.Field]:
     ]
 
 
+def copy_text(value: Any, *, json_field: models.JSONField | None = None) -> str:
+    """One value as COPY's text format reads it (`json_field`: the value is that field's JSON document)."""
+    if value is None:
+        return NULL
+    if json_field is not None:
+        return json.dumps(value, cls=json_field.encoder).translate(_ESCAPES)
+    if isinstance(value, enum.Enum):
+        value = value.value
+    if isinstance(value, str):
+        return value.translate(_ESCAPES)
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    return str(value).translate(_ESCAPES)
+
+
 def insert(model: type[Model], objects: Sequence[Model]) -> list[Model]:
     """Write the unsaved `objects` in one statement and give each its id; the same rows as `bulk_create`."""
     if not objects:
         return []
     if connection.vendor != "postgresql":
         return model.objects.bulk_create(objects)
-    from psycopg2.extras import Json
-
     fields = _columns(model)
-    json_fields = {field.attname for field in fields if isinstance(field, models.JSONField)}
-
-    def value(obj: Model, field: models.Field):
-        held = getattr(obj, field.attname)
-        return Json(held) if held is not None and field.attname in json_fields else held
-
+    names = [field.attname for field in fields]
+    json_fields = {field.attname: field for field in fields if isinstance(field, models.JSONField)}
     quote = connection.ops.quote_name
-    template = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    table = model._meta.db_table
+    id_column = model._meta.pk.column
     with connection.cursor() as cursor:
-        driver = cursor.cursor
-        values = b",".join(
-            driver.mogrify(template, [value(obj, field) for field in fields]) for obj in objects
-        ).decode()
-        columns = ", ".join(quote(field.column) for field in fields)
-        table = quote(model._meta.db_table)
-        # The names are the model's; every value was quoted by the driver (mogrify).
-        cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {values} RETURNING id")  # noqa: S608
-        ids = [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            "SELECT ARRAY_AGG(NEXTVAL(PG_GET_SERIAL_SEQUENCE(%s, %s))) FROM GENERATE_SERIES(1, %s)",
+            [quote(table), id_column, len(objects)],
+        )
+        ids = sorted(cursor.fetchone()[0])
+        rows = io.StringIO()
+        for pk, obj in zip(ids, objects, strict=True):
+            values = [copy_text(getattr(obj, name), json_field=json_fields.get(name)) for name in names]
+            rows.write(f"{pk}\t" + "\t".join(values) + "\n")
+        rows.seek(0)
+        columns = ", ".join(quote(column) for column in [id_column, *(field.column for field in fields)])
+        # The names are the model's; the values travel as COPY data, never as SQL.
+        cursor.cursor.copy_expert(f"COPY {quote(table)} ({columns}) FROM STDIN", rows)
     for obj, pk in zip(objects, ids, strict=True):
         obj.pk = pk
         obj._state.adding = False
