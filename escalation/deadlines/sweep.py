@@ -15,12 +15,13 @@ batches, each batch one transaction of a fixed number of statements however many
 No row is read into Python: the batch costs the database's time only.
 
 **Telling** (`tell_owed`, `tell_all`) writes the owed notices: it claims owed rows the same way (clearing the
-flag), finds everyone each one goes to from the policy as it stands (one query for the rows, one or two for the
-people: `notifications.outbox.PreloadedDirectory`) and writes their outbox rows in one insert; e-mail goes out after
-commit. Whom a notice reaches is decided here, when it is written, so the marking never waits for it, and several
-workers can tell at once. Under Celery the sweep only marks and hands the telling to the workers
-(`escalation.tasks`): one outbox row per person told is the costly part (each checks three foreign keys and
-updates five indexes), so it is spread over the workers rather than held in the sweep's own run.
+flag), finds everyone each one goes to from the policy as it stands (one query for the rows, one for each kind of
+thing they name, one or two for the people: `notifications.outbox.PreloadedDirectory`) and writes their outbox rows
+in one COPY (`escalation.bulk`); e-mail goes out after commit. Whom a notice reaches is decided here, when it is
+written, so the marking never waits for it, and several workers can tell at once. Under Celery the sweep only marks
+and hands the telling to the workers (`escalation.tasks`): building one outbox row per person told is the costly
+part (most of it Python's: the rows' objects and their text), so it is spread over the workers rather than held in
+the sweep's own run.
 
 Correctness never depends on there being one sweep. Each update is guarded: it sets a row's reminder or breach
 only where it is still unset (and the row still open and not paused), clears an owed flag only where it is still
