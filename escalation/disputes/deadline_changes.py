@@ -503,6 +503,7 @@ def recompute_open_deadlines(
             breached_at__isnull=True,
         )
         .select_related("rule", "dispute__policy_version")
+        .defer("dispute__policy_version__document")
         .order_by("id")
     )
     moved = []

@@ -110,6 +110,7 @@ def disputes_to_move(version: PolicyVersion) -> QuerySet[Dispute]:
             state__in=OPEN_STATES,
         )
         .select_related("partnership", "policy_version", "subject", "raising_agency", "other_agency")
+        .defer("policy_version__document")
         .order_by("reference")
     )
 

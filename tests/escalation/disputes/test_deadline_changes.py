@@ -3,6 +3,8 @@
 import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from escalation.audit.models import AuditEvent
 from escalation.deadlines.models import Deadline
@@ -13,6 +15,7 @@ from escalation.disputes.deadline_changes import (
     add_closure_day,
     extend_deadline,
     pause_deadline,
+    recompute_open_deadlines,
     remove_closure_day,
     resume_deadline,
 )
@@ -191,6 +194,22 @@ class TestCalendarChanges:
         remove_closure_day(closure_day=closure, changed_by=bcssp.admin, now=RAISED)
         row.refresh_from_db()
         assert row.due_at == london(2026, 3, 4, 17)
+
+    def test_recomputing_reads_no_policy_text(self, bcssp, dispute):
+        """Every open deadline of the partnership is recomputed: reading each dispute's policy version with its
+        stored text (the whole policy as loaded) decoded tens of kilobytes of JSON a deadline."""
+        for _ in range(3):
+            bcssp.raise_dispute(now=RAISED)
+        with CaptureQueriesContext(connection) as queries:
+            moved = recompute_open_deadlines(bcssp.partnership, RAISED)
+            add_closure_day(
+                partnership=bcssp.partnership, date=datetime.date(2026, 3, 3), changed_by=bcssp.admin, now=RAISED
+            )
+        assert moved == 0
+        assert (
+            Deadline.objects.filter(dispute__partnership=bcssp.partnership, due_at=london(2026, 3, 5, 17)).count() == 4
+        )
+        assert not [q["sql"] for q in queries if '"policies_policyversion"."document"' in q["sql"]]
 
     def test_a_missed_or_closed_deadline_is_not_moved(self, bcssp, dispute):
         row = stage_1(dispute)

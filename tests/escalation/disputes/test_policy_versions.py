@@ -1,6 +1,8 @@
 """Moving open disputes to a corrected version of their policy: a preview, then an explicit, audited move."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from escalation.audit.models import AuditEvent
 from escalation.deadlines.models import Deadline
@@ -279,3 +281,14 @@ def test_the_move_shows_on_the_disputes_timeline(bcssp, client_for):
     page = client_for(bcssp.teacher).get(reverse("dispute", args=[dispute.reference])).content.decode()
     assert "Moved to a corrected version of the policy" in page
     assert "Moved from version 1 to version 2 of the policy." in page
+
+
+def test_the_disputes_to_move_are_listed_without_reading_the_policy_text(bcssp):
+    """A version's stored text is the whole policy as loaded (tens of kilobytes of JSON): a list of open disputes
+    that read it decoded it once a row."""
+    for _ in range(3):
+        bcssp.raise_dispute(now=RAISED)
+    version = corrected(bcssp, stage_1_longer)
+    with CaptureQueriesContext(connection) as queries:
+        assert len(list(disputes_to_move(version))) == 3
+    assert not [q["sql"] for q in queries if '"policies_policyversion"."document"' in q["sql"]]
