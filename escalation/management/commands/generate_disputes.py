@@ -14,17 +14,14 @@ on a database nobody is using: it numbers rows itself. Nothing in it is a real p
 
 from __future__ import annotations
 
-import csv
 import datetime
 import io
-import json
 import queue
 import random
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from enum import Enum
 from types import SimpleNamespace
 
 from django.contrib.auth import get_user_model
@@ -38,6 +35,7 @@ from django.utils import timezone
 from agencies.models import Agency, Membership, Office, OfficeHolder, Partnership, Role, Sector
 from escalation.audit.events import AuditEventType
 from escalation.audit.models import AuditEvent
+from escalation.bulk import copy_text
 from escalation.deadlines.models import Deadline
 from escalation.deadlines.sweep import breach_to, remind_to
 from escalation.disputes.models import Dispute, Outcome, RecordEntry, ReferenceCounter, StageVisit, Subject, WaitingOn
@@ -126,35 +124,16 @@ class Rows:
                 cursor.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)", [model._meta.db_table, top])
 
 
-def _text(value) -> str:
-    kind = type(value)
-    if kind is str:
-        return value
-    if value is None:
-        return "\\N"
-    if kind is bool:
-        return "true" if value else "false"
-    if kind is int:
-        return str(value)
-    if kind is dict or kind is list:
-        return json.dumps(value)
-    if isinstance(value, Enum):
-        return str(value.value)
-    return value.isoformat()
-
-
 def _copy(model: type[models.Model], rows: list[dict]) -> None:
+    """The rows (dicts by column, ids included) by COPY, each value written as `escalation.bulk` writes it."""
     columns = list(rows[0])
+    json_fields = {field.column: field for field in model._meta.concrete_fields if isinstance(field, models.JSONField)}
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
     for row in rows:
-        writer.writerow([_text(row[column]) for column in columns])
+        buffer.write("\t".join(copy_text(row[column], json_field=json_fields.get(column)) for column in columns) + "\n")
     buffer.seek(0)
     quote = connection.ops.quote_name
-    sql = (
-        f"COPY {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
-        "FROM STDIN WITH (FORMAT csv, NULL '\\N')"
-    )
+    sql = f"COPY {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
     with connection.cursor() as cursor:
         cursor.cursor.copy_expert(sql, buffer)
 
