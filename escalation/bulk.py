@@ -67,7 +67,8 @@ def copy_text(value: Any, *, json_field: models.JSONField | None = None) -> str:
 
 
 def insert(model: type[Model], objects: Sequence[Model]) -> list[Model]:
-    """Write the unsaved `objects` in one statement and give each its id; the same rows as `bulk_create`."""
+    """Write the unsaved `objects` in one COPY (after one query for their ids) and give each its id; the same rows as
+    `bulk_create`."""
     if not objects:
         return []
     if connection.vendor != "postgresql":

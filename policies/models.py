@@ -60,6 +60,8 @@ class PolicyVersion(models.Model):
     label = models.CharField(max_length=50, blank=True, help_text="The document's own version, e.g. V5.")
     source_file = models.CharField(max_length=200, blank=True)
     content_hash = models.CharField(max_length=64, help_text="Of the loaded document; same file, same version.")
+    # Tens of kilobytes of JSON, read only to export or compare versions: lists of disputes defer it
+    # (`.defer("policy_version__document")`), as decoding it once a listed row took a sixth of the home page's time.
     document = models.JSONField(help_text="The policy exactly as loaded, for export.")
     loaded_at = models.DateTimeField(auto_now_add=True)
     status = models.CharField(

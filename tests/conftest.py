@@ -17,6 +17,12 @@ from tests.factories import AgencyFactory, PartnershipFactory, UserFactory, memb
 LONDON = ZoneInfo("Europe/London")
 
 
+def policy_text_reads(queries) -> list[str]:
+    """The captured queries (`CaptureQueriesContext`) that read a policy version's stored text, the whole policy as
+    loaded: lists of disputes should not."""
+    return [query["sql"] for query in queries if '"policies_policyversion"."document"' in query["sql"]]
+
+
 def london(*args: int) -> datetime.datetime:
     return datetime.datetime(*args, tzinfo=LONDON)
 
