@@ -49,7 +49,9 @@ class Subject(models.Model):
 
 
 class Dispute(ConcurrentTransitionMixin, models.Model):
-    reference = models.CharField(max_length=30, unique=True)
+    # Unique by a constraint, not `unique=True`: on PostgreSQL that would add a second index for prefix searches
+    # (LIKE 'x%'), which nothing makes of a reference, to be written on every change of a dispute.
+    reference = models.CharField(max_length=30)
     # Partnership and agencies: found through the composite indexes below, which start with them (an index of their
     # own would be one more to write on every change of a dispute).
     partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="disputes", db_index=False)
@@ -125,6 +127,7 @@ class Dispute(ConcurrentTransitionMixin, models.Model):
             ),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["reference"], name="dispute_reference_unique"),
             models.CheckConstraint(condition=~Q(raising_agency=models.F("other_agency")), name="two_agencies"),
             within_limit("dispute", "description", limits.LONG_TEXT),
             within_limit("dispute", "attempts_so_far", limits.LONG_TEXT),
