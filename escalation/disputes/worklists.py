@@ -150,10 +150,14 @@ def approvals_for(user) -> list[Dispute]:
 
 def deadlines_near(user, now: datetime.datetime) -> QuerySet[Deadline]:
     """Running deadlines on the person's disputes that are passed, breached, reminded of, or due soon (the
-    policy's due-soon window, stored on each row)."""
+    policy's due-soon window, stored on each row).
+
+    Among their open disputes only: a deadline runs only while its dispute is open (the runtime closes the rest),
+    and saying so lets PostgreSQL find the few open disputes instead of reading every one the person may see."""
     near = Q(soon_at__lte=now) | Q(due_at__lte=now) | Q(remind_at__lte=now) | Q(breached_at__isnull=False)
+    running = disputes_for(user).filter(state__in=OPEN_STATES)
     return (
-        Deadline.objects.filter(dispute__in=disputes_for(user), closed_at__isnull=True, paused_at__isnull=True)
+        Deadline.objects.filter(dispute__in=running, closed_at__isnull=True, paused_at__isnull=True)
         .filter(near)
         .select_related("rule", "dispute__partnership", "dispute__raising_agency", "dispute__other_agency")
         .order_by(F("due_at").asc(nulls_last=True), "pk")
