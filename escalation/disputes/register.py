@@ -17,7 +17,7 @@ from django.db.models import BooleanField, Count, F, IntegerField, Max, OuterRef
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, TruncMonth
 
-from agencies.models import Partnership
+from agencies.models import Agency, Partnership
 from escalation.deadlines.models import Deadline
 from escalation.disputes.models import Dispute, Outcome, StageVisit
 from escalation.disputes.selectors import OVERSIGHT_ROLES, partnership_disputes_for
@@ -360,24 +360,36 @@ def themed_disputes(
     return filter_raised_between(partnership_disputes(user, partnership), raised_from, raised_to)
 
 
-def by_category(disputes: QuerySet[Dispute], labels: CategoryLabels) -> list[Figure]:
+#: One row per (policy version, category, raising agency, other agency) and how many disputes share it.
+KindCount = tuple[int, str, int, int, int]
+
+
+def counted_by_kind(disputes: QuerySet[Dispute]) -> list[KindCount]:
+    """How many disputes share each policy version, category and pair of agencies: one pass over the disputes, from
+    which the total, the categories and the agency pairs are all summed (each read them all again before)."""
+    grouped = disputes.order_by().values_list("policy_version_id", "category", "raising_agency_id", "other_agency_id")
+    return list(grouped.annotate(n=Count("id")))
+
+
+def by_category(counts: list[KindCount], labels: CategoryLabels) -> list[Figure]:
     """Disputes by what they are about, in the words of each one's policy version (the same words count once)."""
-    rows = disputes.order_by().values_list("policy_version_id", "category").annotate(n=Count("id"))
-    counts: dict[str, int] = {}
-    for version_id, key, n in rows:
+    totals: dict[str, int] = {}
+    for version_id, key, _, _, n in counts:
         label = labels.label(version_id, key)
-        counts[label] = counts.get(label, 0) + n
-    return [Figure(label, n) for label, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
+        totals[label] = totals.get(label, 0) + n
+    return [Figure(label, n) for label, n in sorted(totals.items(), key=lambda item: (-item[1], item[0]))]
 
 
-def by_agency_pair(disputes: QuerySet[Dispute]) -> list[AgencyPair]:
-    rows = (
-        disputes.order_by()
-        .values_list("raising_agency__name", "other_agency__name")
-        .annotate(n=Count("id"))
-        .order_by("-n", "raising_agency__name", "other_agency__name")
-    )
-    return [AgencyPair(raising, other, n) for raising, other, n in rows]
+def by_agency_pair(counts: list[KindCount]) -> list[AgencyPair]:
+    """Disputes by the agency that raised them and the agency they were raised with, by name, commonest first."""
+    wanted = {agency for _, _, raising, other, _ in counts for agency in (raising, other)}
+    names = dict(Agency.objects.filter(pk__in=wanted).values_list("pk", "name"))
+    totals: dict[tuple[str, str], int] = {}
+    for _, _, raising, other, n in counts:
+        pair = (names[raising], names[other])
+        totals[pair] = totals.get(pair, 0) + n
+    ranked = sorted(totals.items(), key=lambda item: (-item[1], item[0]))
+    return [AgencyPair(raising, other, n) for (raising, other), n in ranked]
 
 
 def by_stage_reached(disputes: QuerySet[Dispute], stage_names: dict[int, str]) -> list[Figure]:
@@ -490,10 +502,11 @@ def theme_figures(
 ) -> Themes:
     disputes = themed_disputes(user, partnership, raised_from, raised_to)
     stage_names = dict(current_stages(partnership).values_list("number", "name"))
+    counts = counted_by_kind(disputes)
     return Themes(
-        total=disputes.count(),
-        categories=by_category(disputes, CategoryLabels(partnership)),
-        agency_pairs=by_agency_pair(disputes),
+        total=sum(n for *_, n in counts),
+        categories=by_category(counts, CategoryLabels(partnership)),
+        agency_pairs=by_agency_pair(counts),
         stages_reached=by_stage_reached(disputes, stage_names),
         resolution=resolution_times(disputes, calendar_for(partnership)),
         breaches=breaches_by_month(disputes),

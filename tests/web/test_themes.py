@@ -4,6 +4,8 @@ import datetime
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from escalation.audit.models import AuditEvent
@@ -195,3 +197,13 @@ def test_an_empty_chart_draws_nothing():
     chart = bar_chart("c", "T", [])
     assert str(chart.svg()) == ""
     assert chart.description == "No figures to show."
+
+
+def test_the_counts_read_the_disputes_once(world):
+    """The total, the categories and the agency pairs come from one grouped pass over the disputes; each read every
+    dispute of the partnership again (a third of the page's time at 30,000 disputes)."""
+    with CaptureQueriesContext(connection) as queries:
+        figures = theme_figures(world.business_manager, world.partnership)
+    led_by_disputes = [q["sql"] for q in queries if q["sql"].split(" FROM ", 1)[-1].startswith('"escalation_dispute"')]
+    assert len(led_by_disputes) == 1, led_by_disputes
+    assert figures.total == sum(f.value for f in figures.categories) == sum(p.disputes for p in figures.agency_pairs)
