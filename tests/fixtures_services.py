@@ -28,6 +28,7 @@ from django.db import connection
 
 from escalation.deadlines.models import Deadline
 from escalation.disputes.models import Dispute, Subject
+from policies.vocabulary import DisputeState
 
 __all__ = ["celery_stack", "redis_server", "smtp_catcher"]  # the fixtures tests/conftest.py takes in
 
@@ -309,8 +310,10 @@ def bulk_due_deadlines(
     due_at: datetime.datetime,
     remind_at: datetime.datetime | None = None,
     tag: str = "B",
+    closed: bool = False,
 ) -> list[Deadline]:
-    """`count` disputes in the world's partnership, each with one open deadline of the rule, made in bulk."""
+    """`count` disputes in the world's partnership, each with one open deadline of the rule, made in bulk
+    (`closed`: closed disputes, each deadline closed when the dispute was raised)."""
     version = world.partnership.policy.current_version
     rule = version.deadline_rules.get(name=rule_name)
     raised_at = due_at - datetime.timedelta(days=7)
@@ -330,6 +333,7 @@ def bulk_due_deadlines(
             description="Made in bulk for a sweep test.",
             raised_at=raised_at,
             current_stage=rule.first_stage,
+            state=DisputeState.CLOSED if closed else DisputeState.RAISED,
         )
         for i, subject in enumerate(subjects)
     )
@@ -341,6 +345,7 @@ def bulk_due_deadlines(
             anchor_at=raised_at,
             due_at=due_at,
             remind_at=remind_at,
+            closed_at=raised_at if closed else None,
         )
         for dispute in disputes
     )

@@ -71,7 +71,7 @@ def test_a_foreign_key_that_may_be_empty_is_indexed_only_where_it_is_set(model):
 def test_no_index_is_for_prefix_searches(model):
     """Django gives a unique or indexed text column a second index for LIKE 'x%' on PostgreSQL; nothing here
     searches by prefix (a reference is found exactly; the register's and the admin's searches are for a part)."""
-    assert not [name for _, _, name in indexes(model).values() if "pattern_ops" in name]
+    assert not [name for name, (_, _, definition) in indexes(model).items() if "pattern_ops" in definition]
 
 
 def test_the_audit_trail_is_not_indexed_by_dispute_reference():

@@ -1,12 +1,11 @@
 """The home page's lists read what they show, not every dispute (or every e-mail) the person may see.
 
-The deadline list and its count read the person's open disputes only.
-A deadline runs only while its dispute is open (the runtime closes the rest), yet the list asked for the deadlines
-of every dispute the access rule admits, years of closed ones included: at 300,000 generated disputes a
-practitioner's list took about 50 ms and its count 55 ms, a business manager's count 114 ms, reading each of the
-thousands of disputes their agency or partnership ever had. A business manager's list of e-mails the mail server
-refused read every notification of the partnership to find the refused ones (400 ms with its count, of a 670 ms
-page). Rows read are counted, never times.
+The deadline list and its count read the person's open disputes only. A deadline runs only while its dispute is
+open (the runtime closes the rest), yet the list asked for the deadlines of every dispute the access rule admits,
+years of closed ones included: at 300,000 generated disputes a practitioner's list took about 50 ms and its count
+55 ms, a business manager's count 114 ms, reading each of the thousands of disputes their agency or partnership
+ever had. A business manager's list of e-mails the mail server refused read every notification of the partnership
+to find the refused ones (400 ms with its count, of a 670 ms page). Rows read are counted, never times.
 """
 
 import datetime
@@ -15,52 +14,19 @@ import pytest
 from django.db import connection
 
 from escalation.deadlines.models import Deadline
-from escalation.disputes.models import Dispute, Subject
+from escalation.disputes.models import Dispute
 from escalation.disputes.worklists import deadlines_near, undeliverable
 from escalation.notifications.models import Notification
-from policies.vocabulary import DisputeState
 from tests.conftest import london
+from tests.fixtures_services import bulk_due_deadlines
 
 pytestmark = [
     pytest.mark.django_db,
     pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's own counts of rows read"),
 ]
 NOW = london(2026, 3, 4, 9)
+DUE = NOW - datetime.timedelta(days=1)
 CLOSED = 3_000
-
-
-def disputes_with_deadlines(world, count: int, *, state: str) -> None:
-    """`count` copies of one dispute (an INSERT ... SELECT a table: quick at thousands), each with a stage-1
-    deadline due a day before NOW: open on an open dispute, closed long ago on a closed one."""
-    rule = world.partnership.policy.current_version.deadline_rules.filter(first_stage=1).order_by("pk").first()
-    raised_at = NOW - datetime.timedelta(days=30)
-    subject = Subject.objects.create(partnership=world.partnership, kind="child", name="A child")
-    template = Dispute.objects.create(
-        reference=f"{world.prefix}-{state}",
-        partnership=world.partnership,
-        policy_version=rule.version,
-        subject=subject,
-        raising_agency=world.school,
-        other_agency=world.social_care,
-        raised_by=world.teacher,
-        category="levels_of_need",
-        description="A dispute",
-        raised_at=raised_at,
-        current_stage=1,
-        state=state,
-    )
-    columns = [field.column for field in Dispute._meta.concrete_fields if not field.primary_key]
-    chosen = ["reference || '-' || i" if column == "reference" else column for column in columns]
-    copies = "INSERT INTO escalation_dispute ({}) SELECT {} FROM escalation_dispute, generate_series(1, %s) AS i "
-    closed_at = None if state in (DisputeState.RAISED, DisputeState.IN_DISCUSSION) else raised_at
-    with connection.cursor() as cursor:
-        cursor.execute(copies.format(", ".join(columns), ", ".join(chosen)) + "WHERE id = %s", [count - 1, template.pk])
-        cursor.execute(
-            "INSERT INTO escalation_deadline (dispute_id, rule_id, stage_number, anchor_at, due_at, closed_at, "
-            "extended_days, reminder_owed, breach_owed, guide) "
-            "SELECT id, %s, 1, raised_at, %s, %s, 0, FALSE, FALSE, FALSE FROM escalation_dispute WHERE subject_id = %s",
-            [rule.pk, NOW - datetime.timedelta(days=1), closed_at, subject.pk],
-        )
 
 
 def rows_read(queryset, tables=(Dispute, Deadline)) -> int:
@@ -82,10 +48,11 @@ def rows_read(queryset, tables=(Dispute, Deadline)) -> int:
 
 @pytest.fixture
 def years_of_disputes(bcssp, tscp):
-    """Each partnership: thousands of closed disputes, and a few open ones whose deadlines have passed."""
-    for world, running in ((bcssp, 30), (tscp, 300)):
-        disputes_with_deadlines(world, CLOSED, state=DisputeState.CLOSED)
-        disputes_with_deadlines(world, running, state=DisputeState.RAISED)
+    """Each partnership: thousands of closed disputes (their deadlines closed too), and a few open ones whose
+    deadlines have passed."""
+    for world, rule_name, running in ((bcssp, "stage-1", 30), (tscp, "stages-1-and-2", 300)):
+        for count, closed, tag in ((CLOSED, True, "C"), (running, False, "R")):
+            bulk_due_deadlines(world, count, rule_name=rule_name, due_at=DUE, tag=tag, closed=closed)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     return bcssp
