@@ -1,14 +1,10 @@
 """The e-mails the mail server refused, found through an index of just them (a business manager's home page)."""
 
-from django.conf import settings
 from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [
-        ("escalation", "0023_hot_tables_write_fewer_indexes"),
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
-    ]
+    dependencies = [("escalation", "0023_hot_tables_write_fewer_indexes")]
 
     operations = [
         migrations.AddIndex(
