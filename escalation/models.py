@@ -6,7 +6,7 @@ Import models from their own capability (`escalation.disputes.models`, ...), not
 from escalation.access.models import DisputeAccess
 from escalation.audit.models import AuditEvent
 from escalation.deadlines.heartbeat import JobHeartbeat
-from escalation.deadlines.models import Deadline
+from escalation.deadlines.models import Deadline, OverdueDispute
 from escalation.disputes.drafts import RaiseDraft
 from escalation.disputes.models import (
     Dispute,
@@ -28,6 +28,7 @@ __all__ = [
     "DisputeAccess",
     "JobHeartbeat",
     "Notification",
+    "OverdueDispute",
     "Outcome",
     "Participant",
     "RaiseDraft",

@@ -59,7 +59,7 @@ class Deadline(models.Model):
             # The notices the sweep owes (escalation.deadlines.sweep.tell_owed): empty but for moments after marking.
             models.Index(fields=["id"], name="deadline_reminder_owed", condition=Q(reminder_owed=True)),
             models.Index(fields=["id"], name="deadline_breach_owed", condition=Q(breach_owed=True)),
-            # Whether a dispute is overdue (escalation.deadlines.overdue; the triggers keeping Dispute.overdue).
+            # Whether a dispute is overdue (escalation.deadlines.overdue; the triggers keeping OverdueDispute).
             models.Index(
                 fields=["dispute"],
                 name="deadline_overdue",
@@ -82,3 +82,27 @@ class Deadline(models.Model):
     @property
     def overdue(self) -> bool:
         return self.closed_at is None and self.breached_at is not None
+
+
+class OverdueDispute(models.Model):
+    """A dispute with a missed deadline still open: the register's "overdue", kept by the database.
+
+    Triggers on the deadline table (migration 0025) add the row when one of the dispute's open deadlines is breached
+    and remove it once none is left missed, whichever path writes deadlines (`escalation.deadlines.overdue` states
+    the rule). A narrow table rather than a column of the dispute: a breach then writes this row, where a new version
+    of the dispute's row wrote an entry in each of the dispute table's indexes (most of the sweep's cost of a breach).
+    """
+
+    dispute = models.OneToOneField(
+        "escalation.Dispute", on_delete=models.CASCADE, primary_key=True, related_name="overdue_mark"
+    )
+    partnership = models.ForeignKey("agencies.Partnership", on_delete=models.CASCADE, related_name="+", db_index=False)
+
+    class Meta:
+        indexes = [
+            # The register's "overdue": a partnership's overdue disputes, read without touching the disputes.
+            models.Index(fields=["partnership", "dispute"], name="overdue_dispute_partnership"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dispute_id} overdue"

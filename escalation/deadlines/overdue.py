@@ -1,8 +1,8 @@
 """How a deadline is named and when a dispute counts as overdue, for notifications and pages alike.
 
 A dispute is overdue while any of its open deadline rows has been breached by the sweep; nothing else
-sets or clears it. `overdue_deadlines` is that rule; the database keeps its answer for each dispute in
-`Dispute.overdue` (triggers on the deadline table, migration 0018), which is what pages and filters read.
+sets or clears it. `overdue_deadlines` is that rule; the database keeps its answer as a row for each overdue
+dispute (`OverdueDispute`, triggers on the deadline table, migration 0025), which is what pages and filters read.
 """
 
 from __future__ import annotations

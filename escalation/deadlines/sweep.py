@@ -9,7 +9,7 @@ batches, each batch one transaction of a fixed number of statements however many
    UPDATE SKIP LOCKED` of the oldest due rows, so a second sweep running at once takes other rows. The same update
    sets the row's `reminder_owed` or `breach_owed`: the one notification event of that deadline;
    a breach also locks the rows' disputes (skipping any a person's change holds), since the deadline table's
-   triggers then mark each dispute overdue (`Dispute.overdue`, the register's filter);
+   triggers then record each dispute as overdue (`OverdueDispute`, the register's filter);
 2. one `INSERT ... SELECT` writes the batch's audit events, built by the database from the rows just marked.
 
 No row is read into Python: the batch costs the database's time only.
@@ -138,7 +138,8 @@ class _Kind:
     #: The column saying this kind's notice is owed (set by the marking, cleared by the telling).
     owed: str
     audit_event: AuditEventType
-    #: Whether marking changes the dispute too (a breach makes it overdue, through the deadline table's triggers).
+    #: Whether marking changes what is kept of the dispute (a breach makes it overdue, through the deadline table's
+    #: triggers).
     changes_dispute: bool = False
 
     def audit_after(self) -> dict[str, Expression]:
@@ -205,10 +206,11 @@ _CLAIM_POSTGRESQL = (
     "WITH chosen AS MATERIALIZED ({chosen}) "
     "UPDATE {table} SET {marks} WHERE id = ANY(ARRAY(SELECT chosen.pk FROM chosen)) AND {guard} RETURNING id"
 )
-#: The same for a marking that changes the rows' disputes (a breach sets Dispute.overdue, by trigger): their disputes
-#: are locked in the claim, skipping any that a person's change holds, and only rows whose dispute this sweep holds
-#: are marked. The sweep then never waits for a dispute while holding deadlines (a person's change may hold the
-#: dispute and wait for those deadlines: a deadlock); the rows skipped are marked by the next sweep.
+#: The same for a marking that changes what is kept of the rows' disputes (a breach records them as overdue, by
+#: trigger, in rows that a person's change also writes): their disputes are locked in the claim, skipping any that a
+#: person's change holds, and only rows whose dispute this sweep holds are marked. The sweep then never waits for a
+#: dispute while holding deadlines (a person's change may hold the dispute and wait for those deadlines: a
+#: deadlock); the rows skipped are marked by the next sweep.
 _CLAIM_WITH_DISPUTES_POSTGRESQL = (
     "WITH chosen AS MATERIALIZED ({chosen}), "
     "held AS MATERIALIZED (SELECT id FROM {disputes} WHERE id = ANY(ARRAY(SELECT chosen.dispute_id FROM chosen)) "

@@ -87,29 +87,18 @@ class Dispute(ConcurrentTransitionMixin, models.Model):
     escalation_reason = models.TextField(max_length=limits.REASON, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # Kept by the database, never by Django: triggers on the deadline table (migration 0018) set it whenever a
-    # deadline of this dispute is breached, closed, reopened or removed, so that it is true exactly while an open
-    # deadline has been missed (`escalation.deadlines.overdue`). Stored so that the register's "overdue" is an index
-    # walk at a million disputes; `save` leaves it out (see below).
-    overdue = models.BooleanField(default=False, db_default=False, editable=False)
 
     class Meta:
         ordering = ["-raised_at"]
         indexes = [
             # The register's sort keys, each ending in id as its ordering does, so a page (or a chunk of the CSV,
             # read along the same columns) is a walk along one of these that stops; the state and stage ones serve
-            # those filters too; the overdue one holds only overdue disputes, so "overdue" (with a state or not)
-            # is counted by reading just them.
+            # those filters too ("overdue" is `deadlines.models.OverdueDispute`, a table of its own).
             models.Index(fields=["partnership", "raised_at", "id"], name="dispute_register_raised"),
             models.Index(fields=["partnership", "current_stage", "raised_at", "id"], name="dispute_register_stage"),
             models.Index(fields=["partnership", "state", "raised_at", "id"], name="dispute_register_state"),
             models.Index(fields=["partnership", "reference", "id"], name="dispute_register_reference"),
             models.Index(fields=["partnership", "id"], name="dispute_register_id"),
-            models.Index(
-                fields=["partnership", "state", "raised_at", "id"],
-                name="dispute_register_overdue",
-                condition=Q(overdue=True),
-            ),
             models.Index(fields=["raising_agency", "-raised_at"]),
             models.Index(fields=["other_agency", "-raised_at"]),
             # A person's lists on the home page: their agency's disputes in a few states (open, or resolved), found
@@ -136,15 +125,6 @@ class Dispute(ConcurrentTransitionMixin, models.Model):
 
     def __str__(self) -> str:
         return self.reference
-
-    def save(self, *args, update_fields=None, **kwargs) -> None:
-        """Save, never writing `overdue`: the value in memory may be older than the triggers' (a sweep may have
-        missed a deadline since this dispute was read), and writing it back would undo theirs."""
-        if update_fields is None and not self._state.adding:
-            update_fields = [
-                field.name for field in self._meta.concrete_fields if not field.primary_key and field.name != "overdue"
-            ]
-        super().save(*args, update_fields=update_fields, **kwargs)
 
     @property
     def is_open(self) -> bool:

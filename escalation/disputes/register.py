@@ -13,12 +13,12 @@ from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import BooleanField, Count, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import BooleanField, Count, Exists, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, TruncMonth
 
 from agencies.models import Agency, Partnership
-from escalation.deadlines.models import Deadline
+from escalation.deadlines.models import Deadline, OverdueDispute
 from escalation.disputes.models import Dispute, Outcome, StageVisit
 from escalation.disputes.selectors import OVERSIGHT_ROLES, partnership_disputes_for
 from policies.calendar import WorkingCalendar, calendar_for
@@ -102,9 +102,14 @@ def apply_filters(disputes: QuerySet[Dispute], filters: RegisterFilters) -> Quer
     if filters.subject_kind:
         disputes = disputes.filter(subject__kind=filters.subject_kind)
     if filters.overdue:
-        # The stored flag (kept by the deadline table's triggers): the partial index dispute_register_overdue.
-        disputes = disputes.filter(overdue=True)
+        disputes = disputes.filter(is_overdue())
     return filter_raised_between(disputes, filters.raised_from, filters.raised_to)
+
+
+def is_overdue() -> Exists:
+    """Whether a dispute is overdue, as the deadline table's triggers keep it (`OverdueDispute`). Matched on the
+    partnership too, so PostgreSQL reads just the partnership's overdue disputes from their index."""
+    return Exists(OverdueDispute.objects.filter(dispute=OuterRef("pk"), partnership=OuterRef("partnership")))
 
 
 def filter_raised_between(
@@ -167,6 +172,7 @@ def with_row_details(disputes: QuerySet[Dispute]) -> QuerySet[Dispute]:
             stage_name=Subquery(stage_name.values("name")[:1]),
             next_due=Subquery(next_deadline.values("due_at")[:1]),
             next_due_kind=Subquery(next_deadline.values("rule__kind")[:1]),
+            overdue=is_overdue(),
         )
         .defer("attempts_so_far", "escalation_reason")
     )

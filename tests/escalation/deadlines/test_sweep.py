@@ -13,10 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from escalation.audit.models import AuditEvent
-from escalation.deadlines.models import Deadline
+from escalation.deadlines.models import Deadline, OverdueDispute
 from escalation.deadlines.sweep import sweep
 from escalation.disputes import services
-from escalation.disputes.models import Dispute
 from escalation.management.commands.serve import EmbeddedEnforcer, startup_lines
 from escalation.notifications.models import Notification
 from tests.conftest import build_world, london
@@ -74,11 +73,11 @@ class TestBcsspStageDeadline:
         row = dispute.deadlines.get(rule__name="stage-1")
         assert row.due_at == london(2026, 3, 4, 17)
         assert sweep(now=london(2026, 3, 4, 17)).breached == 0  # at the deadline it is still met
-        assert not Dispute.objects.values_list("overdue", flat=True).get(pk=dispute.pk)
+        assert not OverdueDispute.objects.filter(dispute=dispute).exists()
         result = sweep(now=london(2026, 3, 4, 17) + SECOND)
         assert result.breached == 1
         assert told(row, "deadline_breached") == {("bcssp-head", "manager"), ("bcssp-tm", "manager")}
-        assert Dispute.objects.values_list("overdue", flat=True).get(pk=dispute.pk)
+        assert OverdueDispute.objects.filter(dispute=dispute).exists()
         assert sweep(now=london(2026, 3, 4, 18)).breached == 0
         assert Notification.objects.filter(deadline=row, event="deadline_breached").count() == 2
         audit = AuditEvent.objects.filter(dispute_id_value=dispute.pk, action="deadline.breached")

@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from escalation.audit.models import AuditEvent
-from escalation.deadlines.models import Deadline
+from escalation.deadlines.models import Deadline, OverdueDispute
 from escalation.deadlines.overdue import deadline_label
 from escalation.deadlines.sweep import sweep
 from escalation.disputes import services
@@ -19,7 +19,6 @@ from escalation.disputes.deadline_changes import (
     remove_closure_day,
     resume_deadline,
 )
-from escalation.disputes.models import Dispute
 from escalation.disputes.permissions import ActionRefused
 from escalation.notifications.models import Notification
 from policies.schema import read_policy_file
@@ -40,7 +39,7 @@ def stage_1(dispute) -> Deadline:
 
 
 def overdue(dispute) -> bool:
-    return Dispute.objects.values_list("overdue", flat=True).get(pk=dispute.pk)
+    return OverdueDispute.objects.filter(dispute=dispute).exists()
 
 
 class TestExtend:
